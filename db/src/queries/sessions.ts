@@ -49,19 +49,19 @@ export async function rotateRefreshToken(db: Executor, params: { refreshToken: s
   const [spent] = await db
     .update(refreshTokens)
     .set({ usedAt: sql`now()` })
-    .where(and(eq(refreshTokens.tokenHash, hash), isNull(refreshTokens.usedAt)))
-    .returning({ sessionId: refreshTokens.sessionId, expiresAt: refreshTokens.expiresAt });
+    .where(and(eq(refreshTokens.tokenHash, hash), isNull(refreshTokens.usedAt), sql`${refreshTokens.expiresAt} > now()`))
+    .returning({ sessionId: refreshTokens.sessionId });
   if (!spent) {
     const [known] = await db
-      .select({ sessionId: refreshTokens.sessionId, userId: sessions.userId, revokedAt: sessions.revokedAt })
+      .select({ sessionId: refreshTokens.sessionId, userId: sessions.userId, usedAt: refreshTokens.usedAt, revokedAt: sessions.revokedAt })
       .from(refreshTokens)
       .innerJoin(sessions, eq(sessions.id, refreshTokens.sessionId))
       .where(eq(refreshTokens.tokenHash, hash));
     if (!known) return { ok: false, reason: "unknown" };
     if (known.revokedAt) return { ok: false, reason: "revoked" };
+    if (!known.usedAt) return { ok: false, reason: "expired" };
     return { ok: false, reason: "reused", sessionId: known.sessionId, userId: known.userId };
   }
-  if (spent.expiresAt.getTime() <= Date.now()) return { ok: false, reason: "expired" };
   const [active] = await db
     .update(sessions)
     .set({ lastUsedAt: sql`now()` })

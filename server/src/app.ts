@@ -1,0 +1,85 @@
+import cors from "@fastify/cors";
+import helmet from "@fastify/helmet";
+import rateLimit from "@fastify/rate-limit";
+import websocket from "@fastify/websocket";
+import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from "@trpc/server/adapters/fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import type { AppDeps } from "./deps.js";
+import { registerHealthRoutes } from "./http/health.js";
+import { registerMetrics } from "./http/metrics.js";
+import { trpcErrorBody, trpcFastifyErrorHandler } from "./http/trpc-errors.js";
+import { type AppRouter, appRouter } from "./routers/_app.js";
+import { createContextFactory } from "./trpc/context.js";
+
+export const TRPC_PREFIX = "/trpc";
+/** Largest WebSocket message accepted; bigger frames close the connection (1009). */
+export const WS_MAX_PAYLOAD = 1024 * 1024;
+
+/** The tRPC notification that makes wsLink clients reconnect (to another instance). */
+const RECONNECT_NOTIFICATION = JSON.stringify({ id: null, method: "reconnect" });
+
+/**
+ * Builds the whole HTTP/WebSocket app from injected dependencies. It never listens and never
+ * opens or closes the database or bus: its owner (main.ts, or a test) does.
+ */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const { config } = deps;
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    bodyLimit: config.bodyLimit,
+    trustProxy: config.trustProxy,
+    routerOptions: { maxParamLength: 5000 },
+  });
+
+  await app.register(helmet, { global: true, contentSecurityPolicy: false });
+  await app.register(cors, {
+    origin: config.corsOrigins === "*" ? true : config.corsOrigins,
+    allowedHeaders: ["authorization", "content-type", "trpc-accept", "last-event-id"],
+  });
+  await app.register(rateLimit, {
+    max: config.rateLimitPerMinute,
+    timeWindow: "1 minute",
+    allowList: (req) => req.url === "/health" || req.url === "/ready" || req.url === "/metrics",
+    errorResponseBuilder: (_req, context) => ({
+      ...trpcErrorBody(429, `Too many requests: at most ${context.max} a minute; retry in ${Math.ceil(context.ttl / 1000)} s`),
+      statusCode: 429,
+    }),
+  });
+  await app.register(websocket, {
+    options: { maxPayload: WS_MAX_PAYLOAD },
+    // Tell tRPC clients to reconnect (they will land on another instance), then close.
+    preClose(done) {
+      for (const client of this.websocketServer.clients) {
+        try {
+          client.send(RECONNECT_NOTIFICATION);
+          client.close(1012, "server restarting");
+        } catch {
+          client.terminate();
+        }
+      }
+      this.websocketServer.close(() => done());
+    },
+  });
+
+  registerMetrics(app);
+  registerHealthRoutes(app, deps);
+
+  // Encapsulated (no fastify-plugin): tRPC replaces the JSON parser in its own context only.
+  await app.register(async (scope) => {
+    scope.setErrorHandler(trpcFastifyErrorHandler);
+    await scope.register(fastifyTRPCPlugin, {
+      prefix: TRPC_PREFIX,
+      useWSS: true,
+      trpcOptions: {
+        router: appRouter,
+        createContext: createContextFactory(deps),
+        keepAlive: { enabled: true, pingMs: 25_000, pongWaitMs: 10_000 },
+        onError({ error, path, type }) {
+          if (error.code === "INTERNAL_SERVER_ERROR") deps.logger.error({ err: error.cause ?? error, path, type }, "procedure failed");
+        },
+      } satisfies FastifyTRPCPluginOptions<AppRouter>["trpcOptions"],
+    });
+  });
+
+  return app;
+}

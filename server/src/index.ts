@@ -1,0 +1,13 @@
+/**
+ * @osmynt/server: what tests, tools and the SDK type generator use. The SDK imports types only.
+ */
+export { buildApp, TRPC_PREFIX, WS_MAX_PAYLOAD } from "./app.js";
+export type { EventBus } from "./bus/index.js";
+export { createBus } from "./bus/index.js";
+export type { AppDeps } from "./deps.js";
+export { openDeps } from "./deps-factory.js";
+export { type Config, ConfigError, loadConfig } from "./env.js";
+export { createLogger } from "./logger.js";
+export { type AppRouter, appRouter } from "./routers/_app.js";
+export { createContextInner } from "./trpc/context.js";
+export { createCallerFactory } from "./trpc/init.js";

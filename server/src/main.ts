@@ -1,0 +1,39 @@
+import closeWithGrace from "close-with-grace";
+import { buildApp } from "./app.js";
+import { openDeps } from "./deps-factory.js";
+import { ConfigError, loadConfig } from "./env.js";
+import { createLogger } from "./logger.js";
+
+let config: ReturnType<typeof loadConfig>;
+try {
+  config = loadConfig();
+} catch (error) {
+  if (error instanceof ConfigError) {
+    console.error(error.message);
+    process.exit(1);
+  }
+  throw error;
+}
+
+const logger = createLogger({ level: config.logLevel });
+const deps = await openDeps(config, logger);
+const app = await buildApp(deps);
+
+closeWithGrace({ delay: 10_000, logger }, async ({ signal, err }) => {
+  if (err) logger.error({ err }, "shutting down after an unexpected error");
+  else logger.info({ signal }, "shutting down: telling WebSocket clients to reconnect");
+  await app.close();
+  await deps.close();
+});
+
+await app.listen({ host: config.host, port: config.port });
+logger.info(
+  { database: deps.database.kind, bus: deps.bus.kind, dataDir: deps.database.kind === "pglite" ? config.database.dataDir : undefined },
+  "osmynt engine ready",
+);
+if (config.auth.jwtSecretGenerated) logger.warn("JWT_SECRET is not set: using a random secret, so access tokens end at restart (refresh tokens survive)");
+if (config.devLoginDisabledReason === null) {
+  const banner = "LOCAL DEVELOPMENT MODE: auth.devLogin is ON — anyone who can reach this loopback address can sign in as any login, without a password.";
+  logger.warn(banner);
+  console.warn(`\n  !!! ${banner}\n`);
+}

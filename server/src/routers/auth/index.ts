@@ -1,0 +1,74 @@
+import { AppError, findOrCreateLocalUser, listActiveSessions, newId, rotateRefreshToken } from "@osmynt/db";
+import { authedProcedure, publicProcedure, router } from "../../trpc/init.js";
+import {
+  devLoginInput,
+  okSchema,
+  refreshInput,
+  revokeSessionInput,
+  selfUserSchema,
+  sessionInfoSchema,
+  sessionSchema,
+} from "./auth.types.js";
+import { endSession } from "./end-session.js";
+import { openSession, sessionTokens, toSelfUser } from "./issue-session.js";
+
+const refreshFailures = {
+  unknown: "refresh token is not recognised; sign in again",
+  expired: "refresh token has expired; sign in again",
+  revoked: "the session of this refresh token has ended; sign in again",
+} as const;
+
+export const authRouter = router({
+  /** Local development only: signs in (creating if needed) a user by login, no password. */
+  devLogin: publicProcedure
+    .input(devLoginInput)
+    .output(sessionSchema)
+    .mutation(async ({ ctx, input }) => {
+      if (ctx.config.devLoginDisabledReason) throw new AppError("FORBIDDEN", ctx.config.devLoginDisabledReason);
+      return ctx.db.transaction(async (tx) => {
+        const { user } = await findOrCreateLocalUser(tx, { id: newId("user"), login: input.login });
+        return openSession(tx, ctx.config, { user, method: "dev", userAgent: ctx.meta.userAgent });
+      });
+    }),
+
+  refresh: publicProcedure
+    .input(refreshInput)
+    .output(sessionSchema)
+    .mutation(async ({ ctx, input }) => {
+      const result = await ctx.db.transaction((tx) => rotateRefreshToken(tx, { refreshToken: input.refreshToken, refreshTtlMs: ctx.config.auth.refreshTtlMs }));
+      if (result.ok) return sessionTokens(ctx.config, result);
+      if (result.reason === "reused") {
+        // A rotated token came back: someone holds a copy. End the whole session for both holders.
+        await endSession(ctx.deps, { userId: result.userId, sessionId: result.sessionId, actorId: null, reason: "refresh-reuse" }).catch(() => {});
+        ctx.log.warn({ sessionId: result.sessionId }, "refresh token reuse; session revoked");
+        throw new AppError("UNAUTHORIZED", "refresh token was already used, so the session has been revoked; sign in again");
+      }
+      throw new AppError("UNAUTHORIZED", refreshFailures[result.reason]);
+    }),
+
+  logout: authedProcedure.output(okSchema).mutation(async ({ ctx }) => {
+    await endSession(ctx.deps, { userId: ctx.user.id, sessionId: ctx.sessionId, actorId: ctx.user.id, reason: "logout" });
+    return { ok: true as const };
+  }),
+
+  me: authedProcedure.output(selfUserSchema).query(({ ctx }) => toSelfUser(ctx.user)),
+
+  sessions: router({
+    list: authedProcedure.output(sessionInfoSchema.array()).query(async ({ ctx }) => {
+      const rows = await listActiveSessions(ctx.db, { userId: ctx.user.id });
+      return rows.map((s) => ({
+        ...s,
+        createdAt: s.createdAt.toISOString(),
+        lastUsedAt: s.lastUsedAt.toISOString(),
+        current: s.id === ctx.sessionId,
+      }));
+    }),
+    revoke: authedProcedure
+      .input(revokeSessionInput)
+      .output(okSchema)
+      .mutation(async ({ ctx, input }) => {
+        await endSession(ctx.deps, { userId: ctx.user.id, sessionId: input.sessionId, actorId: ctx.user.id, reason: "revoked" });
+        return { ok: true as const };
+      }),
+  }),
+});

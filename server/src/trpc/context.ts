@@ -1,0 +1,63 @@
+import { getActiveSession, type SelfUser } from "@osmynt/db";
+import type { CreateFastifyContextOptions } from "@trpc/server/adapters/fastify";
+import type { IncomingMessage } from "node:http";
+import { verifyAccessToken } from "../auth/access-token.js";
+import type { AppDeps } from "../deps.js";
+
+export type AuthState = { ok: true; user: SelfUser; sessionId: string } | { ok: false; reason: string };
+
+export interface RequestMeta {
+  userAgent: string | undefined;
+  ip: string | undefined;
+  transport: "http" | "ws" | "internal";
+}
+
+async function authenticate(deps: AppDeps, accessToken: string | null): Promise<AuthState> {
+  if (!accessToken) return { ok: false, reason: "no access token: sign in and send `Authorization: Bearer <accessToken>`" };
+  const verified = await verifyAccessToken(accessToken, deps.config.auth.jwtSecret);
+  if (!verified.ok) return verified;
+  const user = await getActiveSession(deps.db, verified.claims);
+  if (!user) return { ok: false, reason: "the session has ended (signed out or revoked); sign in again" };
+  return { ok: true, user, sessionId: verified.claims.sessionId };
+}
+
+/** The request-free part of the context: what tests build directly for `createCaller`. */
+export async function createContextInner(deps: AppDeps, opts: { accessToken: string | null; meta: RequestMeta }) {
+  const auth = await authenticate(deps, opts.accessToken);
+  return {
+    deps,
+    db: deps.db,
+    config: deps.config,
+    auth,
+    meta: opts.meta,
+    log: deps.logger.child(auth.ok ? { userId: auth.user.id } : {}),
+  };
+}
+
+export type Context = Awaited<ReturnType<typeof createContextInner>>;
+
+function bearer(header: string | string[] | undefined): string | null {
+  const value = Array.isArray(header) ? header[0] : header;
+  const match = value?.match(/^Bearer\s+(\S+)\s*$/i);
+  return match?.[1] ?? null;
+}
+
+/**
+ * One factory for both transports. HTTP sends the token in the Authorization header; WebSocket
+ * clients send it in connectionParams (browsers cannot set headers on a WebSocket). The adapter
+ * hands WS connections the raw IncomingMessage, so nothing here reads Fastify decorators.
+ * @see https://trpc.io/docs/server/websockets#connection-params
+ */
+export function createContextFactory(deps: AppDeps) {
+  return async ({ req, info }: CreateFastifyContextOptions) => {
+    const raw: IncomingMessage = "raw" in req ? req.raw : (req as unknown as IncomingMessage);
+    const isWs = !("raw" in req);
+    const paramToken = info.connectionParams?.token;
+    const accessToken = isWs ? (typeof paramToken === "string" ? paramToken : bearer(raw.headers.authorization)) : bearer(raw.headers.authorization);
+    const userAgent = raw.headers["user-agent"];
+    return createContextInner(deps, {
+      accessToken,
+      meta: { userAgent: typeof userAgent === "string" ? userAgent : undefined, ip: raw.socket?.remoteAddress, transport: isWs ? "ws" : "http" },
+    });
+  };
+}

@@ -1,0 +1,46 @@
+import { AppError, type AppErrorCode } from "@osmynt/db";
+import { TRPCError } from "@trpc/server";
+import { ZodError } from "zod";
+
+/** The one place where domain errors become tRPC errors (and so HTTP statuses). */
+const trpcCodeFor: Record<AppErrorCode, TRPCError["code"]> = {
+  BAD_REQUEST: "BAD_REQUEST",
+  UNAUTHORIZED: "UNAUTHORIZED",
+  FORBIDDEN: "FORBIDDEN",
+  NOT_FOUND: "NOT_FOUND",
+  CONFLICT: "CONFLICT",
+  PRECONDITION_FAILED: "PRECONDITION_FAILED",
+  TOO_MANY_REQUESTS: "TOO_MANY_REQUESTS",
+  PAYLOAD_TOO_LARGE: "PAYLOAD_TOO_LARGE",
+  INTERNAL_SERVER_ERROR: "INTERNAL_SERVER_ERROR",
+};
+
+export function toTRPCError(error: AppError): TRPCError {
+  return new TRPCError({ code: trpcCodeFor[error.code], message: error.message, cause: error });
+}
+
+export const INTERNAL_MESSAGE = "Internal server error; the failure was logged";
+
+function describeIssues(error: ZodError): string {
+  return error.issues
+    .slice(0, 10)
+    .map((issue) => `${issue.path.length > 0 ? issue.path.join(".") : "input"}: ${issue.message}`)
+    .join("; ");
+}
+
+/**
+ * What clients see of an error. Validation errors carry their zod issues and a readable message;
+ * domain errors carry their safe details; anything unexpected (a driver error, a bug) is reduced
+ * to a fixed message so no driver text or stack reaches a client.
+ */
+export function formatError<TShape extends { message: string; data: object }>(shape: TShape, error: TRPCError): TShape {
+  const cause = error.cause;
+  if (cause instanceof ZodError) {
+    return { ...shape, message: `Invalid input: ${describeIssues(cause)}`, data: { ...shape.data, zodError: cause.issues } };
+  }
+  if (cause instanceof AppError) {
+    return { ...shape, data: { ...shape.data, details: cause.details ?? null } };
+  }
+  if (error.code === "INTERNAL_SERVER_ERROR") return { ...shape, message: INTERNAL_MESSAGE };
+  return shape;
+}

@@ -1,0 +1,33 @@
+import { isAppError } from "@osmynt/db";
+import { initTRPC, TRPCError } from "@trpc/server";
+import type { Context } from "./context.js";
+import { formatError, toTRPCError } from "./errors.js";
+
+/**
+ * tRPC is initialised once, here; only the building blocks below leave this file.
+ * `isDev: false` keeps stack traces out of every response, whatever NODE_ENV says.
+ * @see https://trpc.io/docs/server/routers
+ */
+const t = initTRPC.context<Context>().create({
+  isDev: false,
+  errorFormatter: ({ shape, error }) => formatError(shape, error),
+});
+
+export const router = t.router;
+export const createCallerFactory = t.createCallerFactory;
+
+/** Turns domain errors thrown anywhere below into their tRPC codes. */
+const mapDomainErrors = t.middleware(async function mapDomainErrors({ next }) {
+  const result = await next();
+  if (!result.ok && isAppError(result.error.cause)) throw toTRPCError(result.error.cause);
+  return result;
+});
+
+/** Anyone may call it. */
+export const publicProcedure = t.procedure.use(mapDomainErrors);
+
+/** Needs a valid access token of an active session; narrows `ctx` to the signed-in user. */
+export const authedProcedure = publicProcedure.use(function isAuthed({ ctx, next }) {
+  if (!ctx.auth.ok) throw new TRPCError({ code: "UNAUTHORIZED", message: ctx.auth.reason });
+  return next({ ctx: { ...ctx, user: ctx.auth.user, sessionId: ctx.auth.sessionId } });
+});

@@ -1,0 +1,21 @@
+import { type NewEvent, recordEvents, type Transaction } from "@osmynt/db";
+import type { AppDeps } from "../deps.js";
+
+export type Emit = (events: NewEvent[]) => Promise<void>;
+
+/**
+ * Runs `work` in one transaction; the events it emits are written to the log in that transaction
+ * and announced on the bus only after it commits (a rolled-back change announces nothing).
+ */
+export async function withEvents<T>(deps: Pick<AppDeps, "db" | "bus">, work: (tx: Transaction, emit: Emit) => Promise<T>): Promise<T> {
+  let maxId = 0;
+  const result = await deps.db.transaction(async (tx) => {
+    const emit: Emit = async (events) => {
+      const rows = await recordEvents(tx, events);
+      for (const row of rows) maxId = Math.max(maxId, row.id);
+    };
+    return work(tx, emit);
+  });
+  if (maxId > 0) deps.bus.publish({ maxId });
+  return result;
+}
