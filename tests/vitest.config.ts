@@ -4,8 +4,14 @@ const services = process.env.OSMYNT_TEST_BACKEND === "services";
 
 export default defineConfig({
   // Workspace packages resolve to their TypeScript source (the "osmynt-source" export condition).
-  resolve: { conditions: ["osmynt-source", "module", "node", "development|production"] },
-  ssr: { resolve: { conditions: ["osmynt-source", "module", "node", "development|production"] } },
+  resolve: {
+    conditions: ["osmynt-source", "module", "node", "development|production"],
+  },
+  ssr: {
+    resolve: {
+      conditions: ["osmynt-source", "module", "node", "development|production"],
+    },
+  },
   test: {
     name: services ? "services" : "embedded",
     include: ["**/*.test.ts"],

@@ -73,7 +73,9 @@ function createPostgres(url: string, options: DbOptions): DbHandle {
       const lockClient = postgres(url, { max: 1, onnotice: () => {} });
       try {
         await lockClient`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
-        await migratePostgres(drizzlePostgres(lockClient), { migrationsFolder });
+        await migratePostgres(drizzlePostgres(lockClient), {
+          migrationsFolder,
+        });
       } finally {
         await lockClient`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`.catch(() => {});
         await lockClient.end({ timeout: 5 });

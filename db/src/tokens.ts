@@ -5,7 +5,10 @@ import { createHash, randomBytes } from "node:crypto";
  * Only the SHA-256 hash is stored; the plaintext is handed out once. Lookups go by hash, which
  * leaks nothing through timing because the hash of an unknown 256-bit secret is unpredictable.
  */
-export function newSecretToken(prefix: string): { token: string; hash: string } {
+export function newSecretToken(prefix: string): {
+  token: string;
+  hash: string;
+} {
   const token = `${prefix}_${randomBytes(32).toString("base64url")}`;
   return { token, hash: hashToken(token) };
 }

@@ -16,7 +16,10 @@ export const TRPC_PREFIX = "/trpc";
 export const WS_MAX_PAYLOAD = 1024 * 1024;
 
 /** The tRPC notification that makes wsLink clients reconnect (to another instance). */
-const RECONNECT_NOTIFICATION = JSON.stringify({ id: null, method: "reconnect" });
+const RECONNECT_NOTIFICATION = JSON.stringify({
+  id: null,
+  method: "reconnect",
+});
 
 /**
  * Builds the whole HTTP/WebSocket app from injected dependencies. It never listens and never

@@ -18,7 +18,11 @@ export async function openDeps(config: Config, logger: Logger): Promise<AppDeps 
     await database.close().catch(() => {});
     throw error;
   }
-  const bus = createBus({ url: config.redis.url, channelPrefix: config.redis.channelPrefix, logger });
+  const bus = createBus({
+    url: config.redis.url,
+    channelPrefix: config.redis.channelPrefix,
+    logger,
+  });
   return {
     config,
     database,

@@ -11,16 +11,42 @@ const envSchema = z.object({
   HOST: z.preprocess(emptyAsUndefined, z.string().default("127.0.0.1")),
   PORT: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(65535).default(8787)),
   PUBLIC_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^https?$/ }).optional()),
-  DATABASE_URL: z.preprocess(emptyAsUndefined, z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL").optional()),
+  DATABASE_URL: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL")
+      .optional(),
+  ),
   DATABASE_POOL_SIZE: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(200).default(10)),
   OSMYNT_DATA_DIR: z.preprocess(emptyAsUndefined, z.string().default("./.osmynt/data")),
-  REDIS_URL: z.preprocess(emptyAsUndefined, z.string().regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL").optional()),
-  REDIS_CHANNEL_PREFIX: z.preprocess(emptyAsUndefined, z.string().regex(/^[\w.:-]+$/).default("osmynt")),
+  REDIS_URL: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL")
+      .optional(),
+  ),
+  REDIS_CHANNEL_PREFIX: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .regex(/^[\w.:-]+$/)
+      .default("osmynt"),
+  ),
   JWT_SECRET: optionalString,
   ACCESS_TOKEN_TTL_SECONDS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(30).max(86_400).default(900)),
   REFRESH_TOKEN_TTL_DAYS: z.preprocess(emptyAsUndefined, z.coerce.number().min(0.001).max(365).default(30)),
   CORS_ORIGINS: optionalString,
-  BODY_LIMIT_BYTES: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024)),
+  BODY_LIMIT_BYTES: z.preprocess(
+    emptyAsUndefined,
+    z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .max(64 * 1024 * 1024)
+      .default(1024 * 1024),
+  ),
   RATE_LIMIT_PER_MINUTE: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).default(600)),
   EVENT_RETENTION_DAYS: z.preprocess(emptyAsUndefined, z.coerce.number().min(0.001).max(3650).default(30)),
   LOG_LEVEL: z.preprocess(emptyAsUndefined, z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info")),
@@ -38,7 +64,12 @@ export interface Config {
   publicUrl: string | undefined;
   database: { url: string | undefined; dataDir: string; poolSize: number };
   redis: { url: string | undefined; channelPrefix: string };
-  auth: { jwtSecret: Uint8Array; jwtSecretGenerated: boolean; accessTtlSeconds: number; refreshTtlMs: number };
+  auth: {
+    jwtSecret: Uint8Array;
+    jwtSecretGenerated: boolean;
+    accessTtlSeconds: number;
+    refreshTtlMs: number;
+  };
   /** Null when devLogin is allowed; otherwise why it is not. */
   devLoginDisabledReason: string | null;
   github: { clientId: string; clientSecret: string } | null;
@@ -76,21 +107,27 @@ export function loadConfig(source: Record<string, string | undefined> = process.
 
   if (e.JWT_SECRET !== undefined && e.JWT_SECRET.length < 32) problems.push("JWT_SECRET: must be at least 32 characters");
   if (production && e.JWT_SECRET === undefined) problems.push("JWT_SECRET: required in production (at least 32 random characters)");
-  const cors = (e.CORS_ORIGINS ?? "").split(",").map((o) => o.trim()).filter(Boolean);
+  const cors = (e.CORS_ORIGINS ?? "")
+    .split(",")
+    .map((o) => o.trim())
+    .filter(Boolean);
   if (production && cors.includes("*")) problems.push("CORS_ORIGINS: a wildcard is refused in production; list the allowed origins");
   for (const origin of cors) {
-    if (origin !== "*" && !/^https?:\/\/[^/\s]+$/.test(origin)) problems.push(`CORS_ORIGINS: "${origin}" is not an origin like https://example.com`);
+    if (origin !== "*" && !/^https?:\/\/[^/\s]+$/.test(origin))
+      problems.push(`CORS_ORIGINS: "${origin}" is not an origin like https://example.com`);
   }
   if ((e.GITHUB_CLIENT_ID === undefined) !== (e.GITHUB_CLIENT_SECRET === undefined)) {
     problems.push("GITHUB_CLIENT_ID / GITHUB_CLIENT_SECRET: set both or neither");
   }
   if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n  ${problems.join("\n  ")}`);
 
-  const github = e.GITHUB_CLIENT_ID && e.GITHUB_CLIENT_SECRET ? { clientId: e.GITHUB_CLIENT_ID, clientSecret: e.GITHUB_CLIENT_SECRET } : null;
+  const github =
+    e.GITHUB_CLIENT_ID && e.GITHUB_CLIENT_SECRET ? { clientId: e.GITHUB_CLIENT_ID, clientSecret: e.GITHUB_CLIENT_SECRET } : null;
   let devLoginDisabledReason: string | null = null;
   if (production) devLoginDisabledReason = "devLogin is disabled in production mode";
   else if (github) devLoginDisabledReason = "devLogin is disabled because GitHub sign-in is configured";
-  else if (!isLoopbackHost(e.HOST)) devLoginDisabledReason = `devLogin is disabled because the server listens on ${e.HOST}, not on loopback only`;
+  else if (!isLoopbackHost(e.HOST))
+    devLoginDisabledReason = `devLogin is disabled because the server listens on ${e.HOST}, not on loopback only`;
 
   const secret = e.JWT_SECRET ?? randomBytes(32).toString("base64url");
   return {
@@ -98,7 +135,11 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     host: e.HOST,
     port: e.PORT,
     publicUrl: e.PUBLIC_URL,
-    database: { url: e.DATABASE_URL, dataDir: e.OSMYNT_DATA_DIR, poolSize: e.DATABASE_POOL_SIZE },
+    database: {
+      url: e.DATABASE_URL,
+      dataDir: e.OSMYNT_DATA_DIR,
+      poolSize: e.DATABASE_POOL_SIZE,
+    },
     redis: { url: e.REDIS_URL, channelPrefix: e.REDIS_CHANNEL_PREFIX },
     auth: {
       jwtSecret: new TextEncoder().encode(secret),

@@ -30,7 +30,11 @@ export function createLogger(options: { level: string; destination?: Destination
       base: { service: "osmynt" },
       serializers: {
         // Query strings can carry procedure input; log the path only.
-        req: (req: { method?: string; url?: string; ip?: string }) => ({ method: req.method, path: req.url?.split("?")[0], ip: req.ip }),
+        req: (req: { method?: string; url?: string; ip?: string }) => ({
+          method: req.method,
+          path: req.url?.split("?")[0],
+          ip: req.ip,
+        }),
         err: pino.stdSerializers.err,
       },
     },

@@ -28,12 +28,18 @@ closeWithGrace({ delay: 10_000, logger }, async ({ signal, err }) => {
 
 await app.listen({ host: config.host, port: config.port });
 logger.info(
-  { database: deps.database.kind, bus: deps.bus.kind, dataDir: deps.database.kind === "pglite" ? config.database.dataDir : undefined },
+  {
+    database: deps.database.kind,
+    bus: deps.bus.kind,
+    dataDir: deps.database.kind === "pglite" ? config.database.dataDir : undefined,
+  },
   "osmynt engine ready",
 );
-if (config.auth.jwtSecretGenerated) logger.warn("JWT_SECRET is not set: using a random secret, so access tokens end at restart (refresh tokens survive)");
+if (config.auth.jwtSecretGenerated)
+  logger.warn("JWT_SECRET is not set: using a random secret, so access tokens end at restart (refresh tokens survive)");
 if (config.devLoginDisabledReason === null) {
-  const banner = "LOCAL DEVELOPMENT MODE: auth.devLogin is ON — anyone who can reach this loopback address can sign in as any login, without a password.";
+  const banner =
+    "LOCAL DEVELOPMENT MODE: auth.devLogin is ON — anyone who can reach this loopback address can sign in as any login, without a password.";
   logger.warn(banner);
   console.warn(`\n  !!! ${banner}\n`);
 }

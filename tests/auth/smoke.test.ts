@@ -13,7 +13,10 @@ afterAll(async () => {
 describe("smoke", () => {
   it("signs in and reads me", async () => {
     const session = await signUp(server);
-    const me = await rawCall(server, "auth.me", { kind: "query", token: session.accessToken });
+    const me = await rawCall(server, "auth.me", {
+      kind: "query",
+      token: session.accessToken,
+    });
     expect(me.status).toBe(200);
     expect(me.body.result.data.id).toBe(session.user.id);
   });

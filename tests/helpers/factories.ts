@@ -10,17 +10,33 @@ export interface TestSession {
   accessTokenExpiresAt: string;
   refreshToken: string;
   refreshTokenExpiresAt: string;
-  user: { id: string; login: string; name: string | null; avatarUrl: string | null; email: string | null; createdAt: string };
+  user: {
+    id: string;
+    login: string;
+    name: string | null;
+    avatarUrl: string | null;
+    email: string | null;
+    createdAt: string;
+  };
 }
 
 /** A raw tRPC call over HTTP, for tests about the wire itself (bad input, status codes). */
 export async function rawCall(
   server: TestServer,
   path: string,
-  options: { kind?: "query" | "mutation"; input?: unknown; token?: string; body?: string; headers?: Record<string, string> } = {},
+  options: {
+    kind?: "query" | "mutation";
+    input?: unknown;
+    token?: string;
+    body?: string;
+    headers?: Record<string, string>;
+  } = {},
 ): Promise<{ status: number; body: any }> {
   const kind = options.kind ?? "mutation";
-  const headers: Record<string, string> = { ...(options.token ? { authorization: `Bearer ${options.token}` } : {}), ...options.headers };
+  const headers: Record<string, string> = {
+    ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+    ...options.headers,
+  };
   let response: Response;
   if (kind === "query") {
     const qs = options.input === undefined ? "" : `?input=${encodeURIComponent(JSON.stringify(options.input))}`;
@@ -42,7 +58,9 @@ export async function rawCall(
 
 /** A fresh user signed in through devLogin over real HTTP. */
 export async function signUp(server: TestServer, login = randomLogin()): Promise<TestSession> {
-  const { status, body } = await rawCall(server, "auth.devLogin", { input: { login } });
+  const { status, body } = await rawCall(server, "auth.devLogin", {
+    input: { login },
+  });
   if (status !== 200) throw new Error(`devLogin failed: ${status} ${JSON.stringify(body)}`);
   return body.result.data as TestSession;
 }

@@ -19,14 +19,23 @@ export default async function setup(project: TestProject) {
     return;
   }
 
-  const admin = postgres(serviceUrls.database, { max: 1, connect_timeout: 5, onnotice: () => {} });
+  const admin = postgres(serviceUrls.database, {
+    max: 1,
+    connect_timeout: 5,
+    onnotice: () => {},
+  });
   try {
     await admin`select 1`;
   } catch (error) {
     await admin.end({ timeout: 1 }).catch(() => {});
     throw new Error(`test:services needs PostgreSQL at ${serviceUrls.database} (TEST_DATABASE_URL): ${(error as Error).message}`);
   }
-  const redis = new Redis(serviceUrls.redis, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 3000 });
+  const redis = new Redis(serviceUrls.redis, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    connectTimeout: 3000,
+  });
   redis.on("error", () => {});
   try {
     await redis.connect();

@@ -1,4 +1,4 @@
-import { and, asc, gt, inArray, or, sql, eq, type SQL } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, or, type SQL, sql } from "drizzle-orm";
 import type { Executor, Transaction } from "../client.js";
 import { events } from "../schema/events.js";
 
@@ -35,7 +35,11 @@ export interface EventAudience {
  */
 export async function readEvents(
   db: Executor,
-  params: { after: number; limit: number; audience?: EventAudience | undefined },
+  params: {
+    after: number;
+    limit: number;
+    audience?: EventAudience | undefined;
+  },
 ): Promise<EventRow[]> {
   const conditions: SQL[] = [gt(events.id, params.after)];
   if (params.audience) {

@@ -4,7 +4,7 @@ import { newId } from "../ids.js";
 import { refreshTokens, sessions } from "../schema/sessions.js";
 import { users } from "../schema/users.js";
 import { hashToken, newSecretToken } from "../tokens.js";
-import { selfUserColumns, type SelfUser } from "./users.js";
+import { type SelfUser, selfUserColumns } from "./users.js";
 
 export const REFRESH_TOKEN_PREFIX = "osr";
 
@@ -16,13 +16,23 @@ export interface IssuedRefreshToken {
 async function issueRefreshToken(db: Executor, sessionId: string, ttlMs: number): Promise<IssuedRefreshToken> {
   const { token, hash } = newSecretToken(REFRESH_TOKEN_PREFIX);
   const expiresAt = new Date(Date.now() + ttlMs);
-  await db.insert(refreshTokens).values({ id: newId("refreshToken"), sessionId, tokenHash: hash, expiresAt });
+  await db.insert(refreshTokens).values({
+    id: newId("refreshToken"),
+    sessionId,
+    tokenHash: hash,
+    expiresAt,
+  });
   return { refreshToken: token, refreshTokenExpiresAt: expiresAt };
 }
 
 export async function createSession(
   db: Executor,
-  params: { userId: string; method: string; userAgent?: string | undefined; refreshTtlMs: number },
+  params: {
+    userId: string;
+    method: string;
+    userAgent?: string | undefined;
+    refreshTtlMs: number;
+  },
 ): Promise<{ sessionId: string } & IssuedRefreshToken> {
   const sessionId = newId("session");
   await db.insert(sessions).values({
@@ -31,7 +41,10 @@ export async function createSession(
     method: params.method,
     userAgent: params.userAgent?.slice(0, 256),
   });
-  return { sessionId, ...(await issueRefreshToken(db, sessionId, params.refreshTtlMs)) };
+  return {
+    sessionId,
+    ...(await issueRefreshToken(db, sessionId, params.refreshTtlMs)),
+  };
 }
 
 export type RotateResult =
@@ -53,14 +66,24 @@ export async function rotateRefreshToken(db: Executor, params: { refreshToken: s
     .returning({ sessionId: refreshTokens.sessionId });
   if (!spent) {
     const [known] = await db
-      .select({ sessionId: refreshTokens.sessionId, userId: sessions.userId, usedAt: refreshTokens.usedAt, revokedAt: sessions.revokedAt })
+      .select({
+        sessionId: refreshTokens.sessionId,
+        userId: sessions.userId,
+        usedAt: refreshTokens.usedAt,
+        revokedAt: sessions.revokedAt,
+      })
       .from(refreshTokens)
       .innerJoin(sessions, eq(sessions.id, refreshTokens.sessionId))
       .where(eq(refreshTokens.tokenHash, hash));
     if (!known) return { ok: false, reason: "unknown" };
     if (known.revokedAt) return { ok: false, reason: "revoked" };
     if (!known.usedAt) return { ok: false, reason: "expired" };
-    return { ok: false, reason: "reused", sessionId: known.sessionId, userId: known.userId };
+    return {
+      ok: false,
+      reason: "reused",
+      sessionId: known.sessionId,
+      userId: known.userId,
+    };
   }
   const [active] = await db
     .update(sessions)
@@ -114,5 +137,3 @@ export async function listActiveSessions(db: Executor, params: { userId: string 
     )
     .orderBy(desc(sessions.lastUsedAt));
 }
-
-

@@ -16,13 +16,17 @@ export const selfUserColumns = {
   createdAt: users.createdAt,
 } as const;
 
-export type SelfUser = { id: string; login: string; name: string | null; avatarUrl: string | null; email: string | null; createdAt: Date };
+export type SelfUser = {
+  id: string;
+  login: string;
+  name: string | null;
+  avatarUrl: string | null;
+  email: string | null;
+  createdAt: Date;
+};
 
 export async function getUserByLogin(db: Executor, login: string): Promise<SelfUser | undefined> {
-  const [row] = await db
-    .select(selfUserColumns)
-    .from(users)
-    .where(sql`lower(${users.login}) = lower(${login})`);
+  const [row] = await db.select(selfUserColumns).from(users).where(sql`lower(${users.login}) = lower(${login})`);
   return row;
 }
 
@@ -35,7 +39,10 @@ export async function getUserById(db: Executor, id: string): Promise<SelfUser | 
  * Finds or creates a local development user by login. Concurrent first sign-ins race on the unique
  * index; the loser's insert does nothing and it reads the winner's row.
  */
-export async function findOrCreateLocalUser(db: Executor, params: { id: string; login: string }): Promise<{ user: SelfUser; created: boolean }> {
+export async function findOrCreateLocalUser(
+  db: Executor,
+  params: { id: string; login: string },
+): Promise<{ user: SelfUser; created: boolean }> {
   const inserted = await db
     .insert(users)
     .values({ id: params.id, login: params.login, name: params.login })

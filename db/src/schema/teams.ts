@@ -13,7 +13,9 @@ export const teams = pgTable(
     name: text("name").notNull(),
     /** The team every user gets at first sign-in; it cannot be deleted or left. */
     personal: boolean("personal").notNull().default(false),
-    createdBy: text("created_by").references(() => users.id, { onDelete: "set null" }),
+    createdBy: text("created_by").references(() => users.id, {
+      onDelete: "set null",
+    }),
     createdAt: createdAt(),
     /** Soft delete: the row stays so events and audit rows keep their reference. */
     deletedAt: tstz("deleted_at"),

@@ -12,7 +12,11 @@ export interface AccessClaims {
 export type VerifyResult = { ok: true; claims: AccessClaims } | { ok: false; reason: string };
 
 /** Short-lived HS256 access token naming the user and the session it belongs to. */
-export async function signAccessToken(claims: AccessClaims, secret: Uint8Array, ttlSeconds: number): Promise<{ token: string; expiresAt: Date }> {
+export async function signAccessToken(
+  claims: AccessClaims,
+  secret: Uint8Array,
+  ttlSeconds: number,
+): Promise<{ token: string; expiresAt: Date }> {
   const now = Math.floor(Date.now() / 1000);
   const token = await new SignJWT({ sid: claims.sessionId, use: TOKEN_USE })
     .setProtectedHeader({ alg: "HS256", typ: "JWT" })
@@ -29,15 +33,25 @@ export async function signAccessToken(claims: AccessClaims, secret: Uint8Array, 
 export async function verifyAccessToken(token: string, secret: Uint8Array): Promise<VerifyResult> {
   if (token.length > 4096) return { ok: false, reason: "access token is too long" };
   try {
-    const { payload } = await jwtVerify(token, secret, { issuer: ISSUER, audience: AUDIENCE, algorithms: ["HS256"] });
+    const { payload } = await jwtVerify(token, secret, {
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      algorithms: ["HS256"],
+    });
     if (payload.use !== TOKEN_USE || typeof payload.sid !== "string" || typeof payload.sub !== "string") {
       return { ok: false, reason: "not an access token" };
     }
-    return { ok: true, claims: { userId: payload.sub, sessionId: payload.sid } };
+    return {
+      ok: true,
+      claims: { userId: payload.sub, sessionId: payload.sid },
+    };
   } catch (error) {
     if (error instanceof errors.JWTExpired) return { ok: false, reason: "access token expired; refresh the session" };
     if (error instanceof errors.JWSSignatureVerificationFailed) return { ok: false, reason: "access token signature is invalid" };
     if (error instanceof errors.JWTClaimValidationFailed) return { ok: false, reason: "access token was not issued for this API" };
-    return { ok: false, reason: "access token is malformed (a refresh token is not an access token)" };
+    return {
+      ok: false,
+      reason: "access token is malformed (a refresh token is not an access token)",
+    };
   }
 }

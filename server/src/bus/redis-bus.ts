@@ -21,9 +21,21 @@ export function createRedisBus(options: RedisBusOptions): EventBus {
   const local = new EventEmitter();
   local.setMaxListeners(0);
   const retryStrategy = (attempt: number) => Math.min(100 * 2 ** Math.min(attempt, 5), 2000);
-  const common = { retryStrategy, maxRetriesPerRequest: 1, connectTimeout: 3000, lazyConnect: false } as const;
-  const publisher = new Redis(options.url, { ...common, enableOfflineQueue: false, connectionName: "osmynt-pub" });
-  const subscriber = new Redis(options.url, { ...common, connectionName: "osmynt-sub" });
+  const common = {
+    retryStrategy,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 3000,
+    lazyConnect: false,
+  } as const;
+  const publisher = new Redis(options.url, {
+    ...common,
+    enableOfflineQueue: false,
+    connectionName: "osmynt-pub",
+  });
+  const subscriber = new Redis(options.url, {
+    ...common,
+    connectionName: "osmynt-sub",
+  });
   let status: BusStatus = "down";
   let closing = false;
   let lastErrorLog = 0;

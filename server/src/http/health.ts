@@ -9,7 +9,12 @@ async function check(name: string, kind: string, probe: () => Promise<void>) {
     await probe();
     return { name, kind, ok: true as const };
   } catch (error) {
-    return { name, kind, ok: false as const, error: error instanceof Error ? error.message : String(error) };
+    return {
+      name,
+      kind,
+      ok: false as const,
+      error: error instanceof Error ? error.message : String(error),
+    };
   }
 }
 

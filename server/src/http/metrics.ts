@@ -13,7 +13,14 @@ export function registerMetrics(app: FastifyInstance) {
     registers: [registry],
   });
   app.addHook("onResponse", async (req, reply) => {
-    duration.observe({ method: req.method, route: req.routeOptions.url ?? "unmatched", status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    duration.observe(
+      {
+        method: req.method,
+        route: req.routeOptions.url ?? "unmatched",
+        status: String(reply.statusCode),
+      },
+      reply.elapsedTime / 1000,
+    );
   });
   app.get("/metrics", async (_req, reply) => {
     reply.header("content-type", registry.contentType);

@@ -1,5 +1,5 @@
-import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import { TRPC_ERROR_CODES_BY_KEY } from "@trpc/server/rpc";
+import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 
 type Key = keyof typeof TRPC_ERROR_CODES_BY_KEY;
 
@@ -19,7 +19,13 @@ const byStatus: Record<number, Key> = {
 /** A tRPC-shaped error body, for failures that happen before tRPC sees the request. */
 export function trpcErrorBody(status: number, message: string) {
   const key = byStatus[status] ?? "INTERNAL_SERVER_ERROR";
-  return { error: { message, code: TRPC_ERROR_CODES_BY_KEY[key], data: { code: key, httpStatus: status } } };
+  return {
+    error: {
+      message,
+      code: TRPC_ERROR_CODES_BY_KEY[key],
+      data: { code: key, httpStatus: status },
+    },
+  };
 }
 
 /**
@@ -29,7 +35,8 @@ export function trpcErrorBody(status: number, message: string) {
 export function trpcFastifyErrorHandler(error: FastifyError, req: FastifyRequest, reply: FastifyReply) {
   const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
   let message = status === 500 ? "Internal server error; the failure was logged" : error.message;
-  if (error.code === "FST_ERR_CTP_BODY_TOO_LARGE") message = `Request body is larger than the limit of ${req.routeOptions.bodyLimit ?? "the server's"} bytes`;
+  if (error.code === "FST_ERR_CTP_BODY_TOO_LARGE")
+    message = `Request body is larger than the limit of ${req.routeOptions.bodyLimit ?? "the server's"} bytes`;
   if (status === 500) req.log.error({ err: error }, "request failed before reaching tRPC");
   reply.code(status).send(trpcErrorBody(status, message));
 }

@@ -1,6 +1,6 @@
+import type { IncomingMessage } from "node:http";
 import { getActiveSession, type SelfUser } from "@osmynt/db";
 import type { CreateFastifyContextOptions } from "@trpc/server/adapters/fastify";
-import type { IncomingMessage } from "node:http";
 import { verifyAccessToken } from "../auth/access-token.js";
 import type { AppDeps } from "../deps.js";
 
@@ -13,11 +13,19 @@ export interface RequestMeta {
 }
 
 async function authenticate(deps: AppDeps, accessToken: string | null): Promise<AuthState> {
-  if (!accessToken) return { ok: false, reason: "no access token: sign in and send `Authorization: Bearer <accessToken>`" };
+  if (!accessToken)
+    return {
+      ok: false,
+      reason: "no access token: sign in and send `Authorization: Bearer <accessToken>`",
+    };
   const verified = await verifyAccessToken(accessToken, deps.config.auth.jwtSecret);
   if (!verified.ok) return verified;
   const user = await getActiveSession(deps.db, verified.claims);
-  if (!user) return { ok: false, reason: "the session has ended (signed out or revoked); sign in again" };
+  if (!user)
+    return {
+      ok: false,
+      reason: "the session has ended (signed out or revoked); sign in again",
+    };
   return { ok: true, user, sessionId: verified.claims.sessionId };
 }
 
@@ -53,11 +61,19 @@ export function createContextFactory(deps: AppDeps) {
     const raw: IncomingMessage = "raw" in req ? req.raw : (req as unknown as IncomingMessage);
     const isWs = !("raw" in req);
     const paramToken = info.connectionParams?.token;
-    const accessToken = isWs ? (typeof paramToken === "string" ? paramToken : bearer(raw.headers.authorization)) : bearer(raw.headers.authorization);
+    const accessToken = isWs
+      ? typeof paramToken === "string"
+        ? paramToken
+        : bearer(raw.headers.authorization)
+      : bearer(raw.headers.authorization);
     const userAgent = raw.headers["user-agent"];
     return createContextInner(deps, {
       accessToken,
-      meta: { userAgent: typeof userAgent === "string" ? userAgent : undefined, ip: raw.socket?.remoteAddress, transport: isWs ? "ws" : "http" },
+      meta: {
+        userAgent: typeof userAgent === "string" ? userAgent : undefined,
+        ip: raw.socket?.remoteAddress,
+        transport: isWs ? "ws" : "http",
+      },
     });
   };
 }

@@ -16,7 +16,11 @@ const trpcCodeFor: Record<AppErrorCode, TRPCError["code"]> = {
 };
 
 export function toTRPCError(error: AppError): TRPCError {
-  return new TRPCError({ code: trpcCodeFor[error.code], message: error.message, cause: error });
+  return new TRPCError({
+    code: trpcCodeFor[error.code],
+    message: error.message,
+    cause: error,
+  });
 }
 
 export const INTERNAL_MESSAGE = "Internal server error; the failure was logged";
@@ -36,10 +40,17 @@ function describeIssues(error: ZodError): string {
 export function formatError<TShape extends { message: string; data: object }>(shape: TShape, error: TRPCError): TShape {
   const cause = error.cause;
   if (cause instanceof ZodError) {
-    return { ...shape, message: `Invalid input: ${describeIssues(cause)}`, data: { ...shape.data, zodError: cause.issues } };
+    return {
+      ...shape,
+      message: `Invalid input: ${describeIssues(cause)}`,
+      data: { ...shape.data, zodError: cause.issues },
+    };
   }
   if (cause instanceof AppError) {
-    return { ...shape, data: { ...shape.data, details: cause.details ?? null } };
+    return {
+      ...shape,
+      data: { ...shape.data, details: cause.details ?? null },
+    };
   }
   if (error.code === "INTERNAL_SERVER_ERROR") return { ...shape, message: INTERNAL_MESSAGE };
   return shape;

@@ -26,11 +26,15 @@ export const loginSchema = z
   .regex(/^[a-zA-Z0-9](?:[a-zA-Z0-9]|-(?=[a-zA-Z0-9]))*$/, "login may hold letters, digits and single hyphens, not at either end");
 
 export const devLoginInput = z.object({ login: loginSchema });
-export const refreshInput = z.object({ refreshToken: z.string().min(1, "refreshToken is required").max(200, "refreshToken is too long") });
+export const refreshInput = z.object({
+  refreshToken: z.string().min(1, "refreshToken is required").max(200, "refreshToken is too long"),
+});
 
 export const sessionInfoSchema = createSelectSchema(schema.sessions)
   .pick({ id: true, method: true, userAgent: true })
   .extend({ createdAt: iso, lastUsedAt: iso, current: z.boolean() });
 
-export const revokeSessionInput = z.object({ sessionId: z.string().min(1).max(64) });
+export const revokeSessionInput = z.object({
+  sessionId: z.string().min(1).max(64),
+});
 export const okSchema = z.object({ ok: z.literal(true) });

@@ -8,10 +8,19 @@ import { withEvents } from "../../trpc/with-events.js";
  */
 export async function endSession(
   deps: Pick<AppDeps, "db" | "bus">,
-  params: { userId: string; sessionId: string; actorId: string | null; reason: "logout" | "revoked" | "refresh-reuse" },
+  params: {
+    userId: string;
+    sessionId: string;
+    actorId: string | null;
+    reason: "logout" | "revoked" | "refresh-reuse";
+  },
 ): Promise<void> {
   const ended = await withEvents(deps, async (tx, emit) => {
-    const revoked = await revokeSession(tx, { sessionId: params.sessionId, userId: params.userId, reason: params.reason });
+    const revoked = await revokeSession(tx, {
+      sessionId: params.sessionId,
+      userId: params.userId,
+      reason: params.reason,
+    });
     if (!revoked) return false;
     await recordAudit(tx, {
       actorId: params.actorId,
@@ -20,7 +29,14 @@ export async function endSession(
       targetId: params.sessionId,
       metadata: { reason: params.reason, userId: params.userId },
     });
-    await emit([{ type: "session.revoked", userId: params.userId, teamId: null, payload: { sessionId: params.sessionId, reason: params.reason } }]);
+    await emit([
+      {
+        type: "session.revoked",
+        userId: params.userId,
+        teamId: null,
+        payload: { sessionId: params.sessionId, reason: params.reason },
+      },
+    ]);
     return true;
   });
   if (!ended) throw new AppError("NOT_FOUND", `No active session ${params.sessionId} for this user`);

@@ -26,8 +26,15 @@ export const authRouter = router({
     .mutation(async ({ ctx, input }) => {
       if (ctx.config.devLoginDisabledReason) throw new AppError("FORBIDDEN", ctx.config.devLoginDisabledReason);
       return ctx.db.transaction(async (tx) => {
-        const { user } = await findOrCreateLocalUser(tx, { id: newId("user"), login: input.login });
-        return openSession(tx, ctx.config, { user, method: "dev", userAgent: ctx.meta.userAgent });
+        const { user } = await findOrCreateLocalUser(tx, {
+          id: newId("user"),
+          login: input.login,
+        });
+        return openSession(tx, ctx.config, {
+          user,
+          method: "dev",
+          userAgent: ctx.meta.userAgent,
+        });
       });
     }),
 
@@ -35,11 +42,21 @@ export const authRouter = router({
     .input(refreshInput)
     .output(sessionSchema)
     .mutation(async ({ ctx, input }) => {
-      const result = await ctx.db.transaction((tx) => rotateRefreshToken(tx, { refreshToken: input.refreshToken, refreshTtlMs: ctx.config.auth.refreshTtlMs }));
+      const result = await ctx.db.transaction((tx) =>
+        rotateRefreshToken(tx, {
+          refreshToken: input.refreshToken,
+          refreshTtlMs: ctx.config.auth.refreshTtlMs,
+        }),
+      );
       if (result.ok) return sessionTokens(ctx.config, result);
       if (result.reason === "reused") {
         // A rotated token came back: someone holds a copy. End the whole session for both holders.
-        await endSession(ctx.deps, { userId: result.userId, sessionId: result.sessionId, actorId: null, reason: "refresh-reuse" }).catch(() => {});
+        await endSession(ctx.deps, {
+          userId: result.userId,
+          sessionId: result.sessionId,
+          actorId: null,
+          reason: "refresh-reuse",
+        }).catch(() => {});
         ctx.log.warn({ sessionId: result.sessionId }, "refresh token reuse; session revoked");
         throw new AppError("UNAUTHORIZED", "refresh token was already used, so the session has been revoked; sign in again");
       }
@@ -47,7 +64,12 @@ export const authRouter = router({
     }),
 
   logout: authedProcedure.output(okSchema).mutation(async ({ ctx }) => {
-    await endSession(ctx.deps, { userId: ctx.user.id, sessionId: ctx.sessionId, actorId: ctx.user.id, reason: "logout" });
+    await endSession(ctx.deps, {
+      userId: ctx.user.id,
+      sessionId: ctx.sessionId,
+      actorId: ctx.user.id,
+      reason: "logout",
+    });
     return { ok: true as const };
   }),
 
@@ -67,7 +89,12 @@ export const authRouter = router({
       .input(revokeSessionInput)
       .output(okSchema)
       .mutation(async ({ ctx, input }) => {
-        await endSession(ctx.deps, { userId: ctx.user.id, sessionId: input.sessionId, actorId: ctx.user.id, reason: "revoked" });
+        await endSession(ctx.deps, {
+          userId: ctx.user.id,
+          sessionId: input.sessionId,
+          actorId: ctx.user.id,
+          reason: "revoked",
+        });
         return { ok: true as const };
       }),
   }),

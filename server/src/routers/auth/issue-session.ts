@@ -25,14 +25,28 @@ export async function openSession(
     targetId: sessionId,
     metadata: { method: params.method },
   });
-  return sessionTokens(config, { user: params.user, sessionId, refreshToken, refreshTokenExpiresAt });
+  return sessionTokens(config, {
+    user: params.user,
+    sessionId,
+    refreshToken,
+    refreshTokenExpiresAt,
+  });
 }
 
 export async function sessionTokens(
   config: Config,
-  params: { user: SelfUser; sessionId: string; refreshToken: string; refreshTokenExpiresAt: Date },
+  params: {
+    user: SelfUser;
+    sessionId: string;
+    refreshToken: string;
+    refreshTokenExpiresAt: Date;
+  },
 ) {
-  const access = await signAccessToken({ userId: params.user.id, sessionId: params.sessionId }, config.auth.jwtSecret, config.auth.accessTtlSeconds);
+  const access = await signAccessToken(
+    { userId: params.user.id, sessionId: params.sessionId },
+    config.auth.jwtSecret,
+    config.auth.accessTtlSeconds,
+  );
   return {
     accessToken: access.token,
     accessTokenExpiresAt: access.expiresAt.toISOString(),
