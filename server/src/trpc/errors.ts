@@ -1,5 +1,6 @@
 import { AppError, type AppErrorCode } from "@osmynt/db";
 import { TRPCError } from "@trpc/server";
+import { TRPC_ERROR_CODES_BY_KEY } from "@trpc/server/rpc";
 import { ZodError } from "zod";
 
 /** The one place where domain errors become tRPC errors (and so HTTP statuses). */
@@ -44,6 +45,15 @@ export function formatError<TShape extends { message: string; data: object }>(sh
       ...shape,
       message: `Invalid input: ${describeIssues(cause)}`,
       data: { ...shape.data, zodError: cause.issues },
+    };
+  }
+  // tRPC reports a body (or `?input=`) that is not JSON as BAD_REQUEST; it is a parse error.
+  if (error.code === "BAD_REQUEST" && cause instanceof SyntaxError) {
+    return {
+      ...shape,
+      message: `Request input is not valid JSON: ${cause.message}`,
+      code: TRPC_ERROR_CODES_BY_KEY.PARSE_ERROR,
+      data: { ...shape.data, code: "PARSE_ERROR" },
     };
   }
   if (cause instanceof AppError) {
