@@ -3,6 +3,8 @@ import type { Logger } from "pino";
 import { createBus } from "./bus/index.js";
 import type { AppDeps } from "./deps.js";
 import type { Config } from "./env.js";
+import { createConnectionRegistry } from "./realtime/connections.js";
+import { createEventHub } from "./realtime/event-hub.js";
 
 /** Opens the database (applying migrations) and the bus that `config` names. */
 export async function openDeps(config: Config, logger: Logger): Promise<AppDeps & { close(): Promise<void> }> {
@@ -23,13 +25,23 @@ export async function openDeps(config: Config, logger: Logger): Promise<AppDeps 
     channelPrefix: config.redis.channelPrefix,
     logger,
   });
+  const hub = createEventHub({ db: database.db, bus, logger });
+  const connections = createConnectionRegistry({ maxPerUser: config.realtime.maxConnectionsPerUser });
+  // Revoking a session closes its WebSocket connections on every instance within a poll.
+  hub.listen((row) => {
+    if (row.type === "session.revoked" && typeof row.payload.sessionId === "string") connections.closeSession(row.payload.sessionId);
+  });
+  await hub.start();
   return {
     config,
     database,
     db: database.db,
     bus,
+    hub,
+    connections,
     logger,
     async close() {
+      await hub.stop();
       await bus.close();
       await database.close();
     },

@@ -2,6 +2,8 @@ import type { Database, DbHandle } from "@osmynt/db";
 import type { Logger } from "pino";
 import type { EventBus } from "./bus/index.js";
 import type { Config } from "./env.js";
+import type { ConnectionRegistry } from "./realtime/connections.js";
+import type { EventHub } from "./realtime/event-hub.js";
 
 /** Everything a request needs from the process, injected once (tests build their own). */
 export interface AppDeps {
@@ -9,5 +11,8 @@ export interface AppDeps {
   database: DbHandle;
   db: Database;
   bus: EventBus;
+  /** This instance's one reader of the event log, fanning rows out to its subscriptions. */
+  hub: EventHub;
+  connections: ConnectionRegistry;
   logger: Logger;
 }

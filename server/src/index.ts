@@ -11,3 +11,4 @@ export { createLogger } from "./logger.js";
 export { type AppRouter, appRouter } from "./routers/_app.js";
 export { createContextInner } from "./trpc/context.js";
 export { createCallerFactory } from "./trpc/init.js";
+export { withEvents } from "./trpc/with-events.js";

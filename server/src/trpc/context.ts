@@ -1,6 +1,8 @@
 import type { IncomingMessage } from "node:http";
 import { getActiveSession, type SelfUser } from "@osmynt/db";
+import { TRPCError } from "@trpc/server";
 import type { CreateFastifyContextOptions } from "@trpc/server/adapters/fastify";
+import type { WebSocket } from "ws";
 import { verifyAccessToken } from "../auth/access-token.js";
 import type { AppDeps } from "../deps.js";
 
@@ -10,6 +12,8 @@ export interface RequestMeta {
   userAgent: string | undefined;
   ip: string | undefined;
   transport: "http" | "ws" | "internal";
+  /** The WebSocket this context belongs to (WS transport only), for backpressure checks. */
+  socket?: WebSocket | undefined;
 }
 
 async function authenticate(deps: AppDeps, accessToken: string | null): Promise<AuthState> {
@@ -57,7 +61,7 @@ function bearer(header: string | string[] | undefined): string | null {
  * @see https://trpc.io/docs/server/websockets#connection-params
  */
 export function createContextFactory(deps: AppDeps) {
-  return async ({ req, info }: CreateFastifyContextOptions) => {
+  return async ({ req, res, info }: CreateFastifyContextOptions) => {
     const raw: IncomingMessage = "raw" in req ? req.raw : (req as unknown as IncomingMessage);
     const isWs = !("raw" in req);
     const paramToken = info.connectionParams?.token;
@@ -67,13 +71,22 @@ export function createContextFactory(deps: AppDeps) {
         : bearer(raw.headers.authorization)
       : bearer(raw.headers.authorization);
     const userAgent = raw.headers["user-agent"];
-    return createContextInner(deps, {
+    const socket = isWs ? (res as unknown as WebSocket) : undefined;
+    const ctx = await createContextInner(deps, {
       accessToken,
       meta: {
         userAgent: typeof userAgent === "string" ? userAgent : undefined,
         ip: raw.socket?.remoteAddress,
         transport: isWs ? "ws" : "http",
+        socket,
       },
     });
+    if (socket && ctx.auth.ok && !deps.connections.register({ userId: ctx.auth.user.id, sessionId: ctx.auth.sessionId, socket })) {
+      throw new TRPCError({
+        code: "TOO_MANY_REQUESTS",
+        message: `too many open connections for this user (at most ${deps.config.realtime.maxConnectionsPerUser} per instance)`,
+      });
+    }
+    return ctx;
   };
 }

@@ -10,6 +10,9 @@ import { formatError, toTRPCError } from "./errors.js";
  */
 const t = initTRPC.context<Context>().create({
   isDev: false,
+  // SSE subscriptions: a ping every 15 s keeps proxies from closing an idle stream, and a client
+  // that hears nothing for 40 s reconnects (resuming with its last event id).
+  sse: { ping: { enabled: true, intervalMs: 15_000 }, client: { reconnectAfterInactivityMs: 40_000 } },
   errorFormatter: ({ shape, error }) => formatError(shape, error),
 });
 

@@ -1,0 +1,47 @@
+import type { WebSocket } from "ws";
+
+/** WebSocket close codes of ours (4000–4999 is the application range). */
+export const CloseCodes = {
+  sessionRevoked: 4401,
+  tooManyConnections: 4429,
+  slowConsumer: 4408,
+} as const;
+
+/**
+ * The WebSocket connections of this instance, by session: a connection is bound to the session
+ * that opened it, so revoking the session closes it (on whichever instance it lives, since every
+ * instance reads the `session.revoked` event from the log).
+ */
+export function createConnectionRegistry(options: { maxPerUser: number }) {
+  const bySession = new Map<string, Set<WebSocket>>();
+  const perUser = new Map<string, number>();
+
+  return {
+    /** False when the user already holds the maximum number of connections on this instance. */
+    register(params: { userId: string; sessionId: string; socket: WebSocket }): boolean {
+      const count = perUser.get(params.userId) ?? 0;
+      if (count >= options.maxPerUser) return false;
+      perUser.set(params.userId, count + 1);
+      let sockets = bySession.get(params.sessionId);
+      if (!sockets) {
+        sockets = new Set();
+        bySession.set(params.sessionId, sockets);
+      }
+      sockets.add(params.socket);
+      params.socket.once("close", () => {
+        const left = (perUser.get(params.userId) ?? 1) - 1;
+        if (left <= 0) perUser.delete(params.userId);
+        else perUser.set(params.userId, left);
+        sockets.delete(params.socket);
+        if (sockets.size === 0) bySession.delete(params.sessionId);
+      });
+      return true;
+    },
+    closeSession(sessionId: string) {
+      for (const socket of bySession.get(sessionId) ?? []) socket.close(CloseCodes.sessionRevoked, "session revoked");
+    },
+    count: () => [...perUser.values()].reduce((a, b) => a + b, 0),
+  };
+}
+
+export type ConnectionRegistry = ReturnType<typeof createConnectionRegistry>;

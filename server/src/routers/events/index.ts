@@ -1,0 +1,26 @@
+import { tracked } from "@trpc/server";
+import { authedProcedure, router } from "../../trpc/init.js";
+import { subscribeInput } from "./events.types.js";
+import { streamEvents } from "./stream.js";
+
+export const eventsRouter = router({
+  /**
+   * Every event the caller may see (their own and their teams'), in log order, as
+   * `tracked(id, event)`: WebSocket and SSE clients resume after a disconnect by sending the last
+   * id they received, and get the backlog before live events, with no gap and no repeat.
+   * @see https://trpc.io/docs/server/subscriptions#tracked
+   */
+  subscribe: authedProcedure.input(subscribeInput).subscription(async function* ({ ctx, input, signal }) {
+    const stream = streamEvents({
+      db: ctx.db,
+      hub: ctx.deps.hub,
+      userId: ctx.user.id,
+      sessionId: ctx.sessionId,
+      lastEventId: input?.lastEventId ? Number(input.lastEventId) : null,
+      signal,
+      socket: ctx.meta.socket,
+      bufferLimit: ctx.config.realtime.subscriptionBufferEvents,
+    });
+    for await (const event of stream) yield tracked(event.id, event);
+  }),
+});
