@@ -8,7 +8,11 @@ import type { TestServer } from "./server.js";
  * A plain tRPC client straight on @trpc/client (not the SDK), so realtime tests exercise the
  * server's transports themselves: WebSocket with connectionParams, or SSE with a header.
  */
-export function wsClient(server: TestServer | { wsUrl: string; trpcUrl: string }, token: string, options: { onClose?: (code?: number) => void } = {}) {
+export function wsClient(
+  server: TestServer | { wsUrl: string; trpcUrl: string },
+  token: string,
+  options: { onClose?: (code?: number) => void } = {},
+) {
   const ws = createWSClient({
     url: server.wsUrl,
     WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
@@ -17,7 +21,13 @@ export function wsClient(server: TestServer | { wsUrl: string; trpcUrl: string }
     onClose: (cause) => options.onClose?.(cause?.code),
   });
   const client = createTRPCClient<AppRouter>({
-    links: [splitLink({ condition: (op) => op.type === "subscription", true: wsLink({ client: ws }), false: httpBatchLink({ url: server.trpcUrl }) })],
+    links: [
+      splitLink({
+        condition: (op) => op.type === "subscription",
+        true: wsLink({ client: ws }),
+        false: httpBatchLink({ url: server.trpcUrl }),
+      }),
+    ],
   });
   return { client, ws, close: () => ws.close() };
 }
@@ -69,7 +79,10 @@ export function collect(
     unsubscribe: () => sub.unsubscribe(),
     until(predicate: () => boolean, ms = 10_000): Promise<void> {
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms with ${events.length} events, errors: ${errors.map(String).join("; ")}`)), ms);
+        const timer = setTimeout(
+          () => reject(new Error(`timed out after ${ms} ms with ${events.length} events, errors: ${errors.map(String).join("; ")}`)),
+          ms,
+        );
         check = () => {
           if (predicate()) {
             clearTimeout(timer);
