@@ -1,0 +1,111 @@
+import { ConfigError, loadConfig } from "@osmynt/server";
+import { describe, expect, it } from "vitest";
+
+const GOOD_SECRET = "a-production-secret-of-more-than-32-chars";
+
+function configError(env: Record<string, string>): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).name).toBe("ConfigError");
+    return error as ConfigError;
+  }
+  throw new Error(`loadConfig accepted ${JSON.stringify(env)}`);
+}
+
+describe("loadConfig: every bad variable is named at once", () => {
+  it("PORT=abc and DATABASE_URL=mysql://x together", () => {
+    const { message } = configError({ PORT: "abc", DATABASE_URL: "mysql://x" });
+    expect(message).toMatch(/^Invalid configuration:/);
+    expect(message).toMatch(/PORT: /);
+    expect(message).toMatch(/DATABASE_URL: must be a postgres:\/\/ URL/);
+  });
+
+  it("many bad values in one error, one line each", () => {
+    const { message } = configError({
+      NODE_ENV: "staging",
+      PORT: "70000",
+      DATABASE_URL: "mysql://x",
+      REDIS_URL: "http://localhost:6379",
+      BODY_LIMIT_BYTES: "10",
+      ACCESS_TOKEN_TTL_SECONDS: "5",
+      LOG_LEVEL: "loud",
+      TRUST_PROXY: "maybe",
+    });
+    for (const name of [
+      "NODE_ENV",
+      "PORT",
+      "DATABASE_URL",
+      "REDIS_URL",
+      "BODY_LIMIT_BYTES",
+      "ACCESS_TOKEN_TTL_SECONDS",
+      "LOG_LEVEL",
+      "TRUST_PROXY",
+    ]) {
+      expect(message).toMatch(new RegExp(`^  ${name}: `, "m"));
+    }
+  });
+
+  it("names every bad value among the cross-checked ones too", () => {
+    const { message } = configError({ JWT_SECRET: "short", CORS_ORIGINS: "not-an-origin", GITHUB_CLIENT_ID: "only-the-id" });
+    expect(message).toMatch(/JWT_SECRET: must be at least 32 characters/);
+    expect(message).toMatch(/CORS_ORIGINS: "not-an-origin" is not an origin/);
+    expect(message).toMatch(/GITHUB_CLIENT_ID \/ GITHUB_CLIENT_SECRET: set both or neither/);
+  });
+});
+
+describe("loadConfig: production refuses laptop-only settings", () => {
+  it("a missing JWT_SECRET", () => {
+    expect(configError({ NODE_ENV: "production" }).message).toMatch(/JWT_SECRET: required in production/);
+    expect(configError({ NODE_ENV: "production", JWT_SECRET: "   " }).message).toMatch(/JWT_SECRET: required in production/);
+  });
+
+  it("a short JWT_SECRET", () => {
+    expect(configError({ NODE_ENV: "production", JWT_SECRET: "x".repeat(31) }).message).toMatch(
+      /JWT_SECRET: must be at least 32 characters/,
+    );
+  });
+
+  it("CORS_ORIGINS=*", () => {
+    expect(configError({ NODE_ENV: "production", JWT_SECRET: GOOD_SECRET, CORS_ORIGINS: "*" }).message).toMatch(
+      /CORS_ORIGINS: a wildcard is refused in production/,
+    );
+    expect(configError({ NODE_ENV: "production", JWT_SECRET: GOOD_SECRET, CORS_ORIGINS: "https://a.example, *" }).message).toMatch(
+      /wildcard/,
+    );
+  });
+
+  it("a missing secret and a wildcard are named together", () => {
+    const { message } = configError({ NODE_ENV: "production", CORS_ORIGINS: "*" });
+    expect(message).toMatch(/JWT_SECRET: required in production/);
+    expect(message).toMatch(/CORS_ORIGINS: a wildcard is refused/);
+  });
+
+  it("accepts a proper production configuration, with devLogin disabled", () => {
+    const config = loadConfig({ NODE_ENV: "production", JWT_SECRET: GOOD_SECRET, CORS_ORIGINS: "https://a.example,https://b.example" });
+    expect(config.env).toBe("production");
+    expect(config.corsOrigins).toEqual(["https://a.example", "https://b.example"]);
+    expect(config.auth.jwtSecretGenerated).toBe(false);
+    expect(config.devLoginDisabledReason).toMatch(/production/);
+  });
+});
+
+describe("loadConfig: defaults and devLogin mode", () => {
+  it("empty strings count as unset", () => {
+    const config = loadConfig({ PORT: "", DATABASE_URL: "", REDIS_URL: " ", JWT_SECRET: "" });
+    expect(config.port).toBe(8787);
+    expect(config.database.url).toBeUndefined();
+    expect(config.redis.url).toBeUndefined();
+    expect(config.auth.jwtSecretGenerated).toBe(true);
+  });
+
+  it("devLogin is on only for a loopback host outside production without GitHub", () => {
+    for (const host of ["127.0.0.1", "localhost", "::1", "127.0.0.2"]) expect(loadConfig({ HOST: host }).devLoginDisabledReason).toBeNull();
+    expect(loadConfig({ HOST: "0.0.0.0" }).devLoginDisabledReason).toMatch(/listens on 0\.0\.0\.0, not on loopback/);
+    expect(loadConfig({ HOST: "192.168.1.10" }).devLoginDisabledReason).toMatch(/192\.168\.1\.10/);
+    expect(loadConfig({ GITHUB_CLIENT_ID: "id", GITHUB_CLIENT_SECRET: "secret" }).devLoginDisabledReason).toMatch(
+      /GitHub sign-in is configured/,
+    );
+  });
+});
