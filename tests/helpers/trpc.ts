@@ -11,10 +11,10 @@ import type { TestServer } from "./server.js";
 export function wsClient(
   server: TestServer | { wsUrl: string; trpcUrl: string },
   token: string,
-  options: { onClose?: (code?: number) => void } = {},
+  options: { onClose?: (code?: number) => void; url?: () => string } = {},
 ) {
   const ws = createWSClient({
-    url: server.wsUrl,
+    url: options.url ?? server.wsUrl,
     WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
     connectionParams: () => ({ token }),
     retryDelayMs: () => 100,
