@@ -1,0 +1,132 @@
+import {
+  createTRPCClient,
+  createWSClient,
+  httpBatchLink,
+  httpLink,
+  splitLink,
+  type TRPCClient,
+  type TRPCWebSocketClient,
+  wsLink,
+} from "@trpc/client";
+import type { AppRouter, Session } from "./app-router.js";
+import { authLink, tokenOf } from "./auth-link.js";
+import { callbackTokenSource, isUnauthorized, SessionKeeper, type TokenSource } from "./session-keeper.js";
+import { memorySessionStore, type SessionStore } from "./session-store.js";
+import { endpointsOf } from "./urls.js";
+import { defaultWebSocket, type WebSocketConstructor } from "./websocket.js";
+
+export interface OsmyntClientOptions {
+  /** The server's base URL, such as `http://127.0.0.1:8787`; its tRPC endpoint `/trpc` is added. */
+  url: string;
+  /** Where the session lives; the client stores each refreshed session back. Default: in memory. */
+  session?: SessionStore;
+  /** Instead of a session: the caller's own source of access tokens. The client then never refreshes. */
+  getAccessToken?: () => Promise<string | null>;
+  /** Default: the platform's WebSocket, or the `ws` package's on Node 20, which has none. */
+  WebSocket?: WebSocketConstructor;
+  fetch?: typeof globalThis.fetch;
+  /** Extra headers on every HTTP request. */
+  headers?: Record<string, string>;
+  /** Refresh when the access token expires within this many ms. Default 30 s. */
+  refreshMarginMs?: number;
+}
+
+/** What the client adds to the tRPC proxy. Router names never clash with these. */
+export interface OsmyntClientExtras {
+  /** Signs in with `auth.devLogin` (local development servers only) and stores the session. */
+  signInWithDevLogin(login: string): Promise<Session>;
+  /** Ends the session on the server (if it is still open) and forgets it locally. */
+  signOut(): Promise<void>;
+  /** The stored session, if any (null with `getAccessToken`). */
+  getSession(): Promise<Session | null>;
+  /** The WebSocket's state (`idle`, `connecting`, `pending`): `.get()` now, `.subscribe()` for changes. */
+  readonly connectionState: TRPCWebSocketClient["connectionState"];
+  /** Closes the WebSocket. HTTP calls keep working; call it when done so the process can exit. */
+  close(): Promise<void>;
+}
+
+export type OsmyntClient = TRPCClient<AppRouter> & OsmyntClientExtras;
+
+/**
+ * The typed Osmynt client: subscriptions over one WebSocket (lazy, reconnecting with backoff and
+ * resuming tracked streams), everything else over batched HTTP, with access tokens refreshed
+ * before they expire and once more when the server says UNAUTHORIZED.
+ * @example
+ * const client = createOsmyntClient({ url: "http://127.0.0.1:8787" });
+ * await client.signInWithDevLogin("octocat");
+ * const me = await client.auth.me.query();
+ */
+export function createOsmyntClient(options: OsmyntClientOptions): OsmyntClient {
+  if (options.session && options.getAccessToken) throw new TypeError("createOsmyntClient: pass either session or getAccessToken, not both");
+  const endpoints = endpointsOf(options.url);
+  const fetchImpl = options.fetch;
+  const plain = createTRPCClient<AppRouter>({ links: [httpLink({ url: endpoints.http, fetch: fetchImpl, headers: options.headers })] });
+
+  const keeper = options.getAccessToken
+    ? null
+    : new SessionKeeper({
+        store: options.session ?? memorySessionStore(),
+        refresh: (refreshToken) => plain.auth.refresh.mutate({ refreshToken }),
+        refreshMarginMs: options.refreshMarginMs,
+      });
+  const tokens: TokenSource = keeper ?? callbackTokenSource(options.getAccessToken as () => Promise<string | null>);
+
+  const wsClient = createWSClient({
+    url: endpoints.ws,
+    WebSocket: (options.WebSocket ?? defaultWebSocket()) as unknown as typeof WebSocket,
+    // Read at every (re)connect: the server authenticates a WebSocket once, when it opens.
+    connectionParams: async () => {
+      const token = await tokens.accessToken();
+      return token ? { token } : null;
+    },
+    lazy: { enabled: true, closeMs: 5_000 },
+    keepAlive: { enabled: true, intervalMs: 20_000, pongTimeoutMs: 10_000 },
+    retryDelayMs: (attempt) => Math.min(30_000, 500 * 2 ** attempt) * (0.5 + Math.random() / 2),
+  });
+
+  const trpc = createTRPCClient<AppRouter>({
+    links: [
+      authLink(tokens),
+      splitLink({
+        condition: (op) => op.type === "subscription",
+        true: wsLink<AppRouter>({ client: wsClient }),
+        false: httpBatchLink({
+          url: endpoints.http,
+          fetch: fetchImpl,
+          headers: ({ opList }) => {
+            const token = opList
+              .map(tokenOf)
+              .filter((t): t is string => t !== null)
+              .at(-1);
+            return token ? { ...options.headers, authorization: `Bearer ${token}` } : { ...options.headers };
+          },
+        }),
+      }),
+    ],
+  });
+
+  const extras: OsmyntClientExtras = {
+    async signInWithDevLogin(login) {
+      const session = await plain.auth.devLogin.mutate({ login });
+      await keeper?.setSession(session);
+      return session;
+    },
+    async signOut() {
+      try {
+        await trpc.auth.logout.mutate();
+      } catch (error) {
+        if (!isUnauthorized(error)) throw error;
+      }
+      await keeper?.setSession(null);
+    },
+    getSession: async () => (keeper ? await keeper.session() : null),
+    connectionState: wsClient.connectionState,
+    close: () => wsClient.close(),
+  };
+  // tRPC's client is a proxy that turns every property into a procedure path; the few extras are
+  // answered first, and everything else still reaches it.
+  return new Proxy(trpc, {
+    get: (target, key, receiver) =>
+      Object.hasOwn(extras, key) ? extras[key as keyof OsmyntClientExtras] : Reflect.get(target, key, receiver),
+  }) as OsmyntClient;
+}

@@ -1,0 +1,23 @@
+/**
+ * @osmynt/sdk: the typed client of an Osmynt Engine server. Types come from the generated router
+ * description, so nothing here imports the server.
+ */
+export type {
+  AppRouter,
+  InputIssue,
+  OsmyntErrorData,
+  OsmyntErrorShape,
+  ProcedurePath,
+  RouterInputs,
+  RouterOutputs,
+  RouterProcedures,
+  SelfUser,
+  Session,
+  TrackedEvent,
+} from "./app-router.js";
+export { createOsmyntClient, type OsmyntClient, type OsmyntClientExtras, type OsmyntClientOptions } from "./client.js";
+export { procedureKinds } from "./generated/router-types.js";
+export { callbackTokenSource, isUnauthorized, SessionKeeper, type SessionKeeperOptions, type TokenSource } from "./session-keeper.js";
+export { fileSessionStore, memorySessionStore, type SessionStore } from "./session-store.js";
+export { endpointsOf } from "./urls.js";
+export type { WebSocketConstructor } from "./websocket.js";

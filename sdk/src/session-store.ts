@@ -1,0 +1,74 @@
+import { chmod, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import type { Session } from "./app-router.js";
+
+/**
+ * Where a client keeps its session. The client writes every rotated session back here: a refresh
+ * token works once, so a store that loses the newest one signs the user out at the next refresh.
+ */
+export interface SessionStore {
+  get(): Session | null | Promise<Session | null>;
+  set(session: Session | null): void | Promise<void>;
+}
+
+/** Keeps the session in memory, for one process (the default). */
+export function memorySessionStore(initial: Session | null = null): SessionStore {
+  let session = initial;
+  return {
+    get: () => session,
+    set: (next) => {
+      session = next;
+    },
+  };
+}
+
+function isSession(value: unknown): value is Session {
+  if (typeof value !== "object" || value === null) return false;
+  const s = value as Record<string, unknown>;
+  return (
+    typeof s.accessToken === "string" &&
+    typeof s.accessTokenExpiresAt === "string" &&
+    typeof s.refreshToken === "string" &&
+    typeof s.refreshTokenExpiresAt === "string" &&
+    typeof s.user === "object" &&
+    s.user !== null
+  );
+}
+
+/**
+ * Keeps the session in a JSON file readable by its owner only (0600, in a 0700 folder it
+ * creates), as the CLI does. Writes go to a temporary file that is renamed into place, so a
+ * crash never leaves half a session; a file that is not a session reads as signed out.
+ */
+export function fileSessionStore(file: string): SessionStore {
+  const target = path.resolve(file);
+  return {
+    async get() {
+      let text: string;
+      try {
+        text = await readFile(target, "utf8");
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
+        throw error;
+      }
+      try {
+        const parsed: unknown = JSON.parse(text);
+        return isSession(parsed) ? parsed : null;
+      } catch {
+        return null;
+      }
+    },
+    async set(session) {
+      if (session === null) {
+        await rm(target, { force: true });
+        return;
+      }
+      await mkdir(path.dirname(target), { recursive: true, mode: 0o700 });
+      const temporary = `${target}.${process.pid}.${Date.now()}.tmp`;
+      await writeFile(temporary, `${JSON.stringify(session, null, 2)}\n`, { mode: 0o600 });
+      // writeFile's mode passes through the umask; set it exactly, whatever the umask is.
+      await chmod(temporary, 0o600);
+      await rename(temporary, target);
+    },
+  };
+}
