@@ -51,6 +51,7 @@ const envSchema = z.object({
   EVENT_RETENTION_DAYS: z.preprocess(emptyAsUndefined, z.coerce.number().min(0.001).max(3650).default(30)),
   WS_MAX_CONNECTIONS_PER_USER: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(1000).default(20)),
   SUBSCRIPTION_BUFFER_EVENTS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(10).max(1_000_000).default(2000)),
+  WS_MAX_BUFFERED_BYTES: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1024).max(1024 * 1024 * 1024).default(8 * 1024 * 1024)),
   LOG_LEVEL: z.preprocess(emptyAsUndefined, z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info")),
   TRUST_PROXY: flag,
   GITHUB_CLIENT_ID: optionalString,
@@ -79,7 +80,7 @@ export interface Config {
   bodyLimit: number;
   rateLimitPerMinute: number;
   eventRetentionMs: number;
-  realtime: { maxConnectionsPerUser: number; subscriptionBufferEvents: number };
+  realtime: { maxConnectionsPerUser: number; subscriptionBufferEvents: number; maxBufferedBytes: number };
   logLevel: string;
   trustProxy: boolean;
 }
@@ -156,7 +157,11 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     bodyLimit: e.BODY_LIMIT_BYTES,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
     eventRetentionMs: e.EVENT_RETENTION_DAYS * 86_400_000,
-    realtime: { maxConnectionsPerUser: e.WS_MAX_CONNECTIONS_PER_USER, subscriptionBufferEvents: e.SUBSCRIPTION_BUFFER_EVENTS },
+    realtime: {
+      maxConnectionsPerUser: e.WS_MAX_CONNECTIONS_PER_USER,
+      subscriptionBufferEvents: e.SUBSCRIPTION_BUFFER_EVENTS,
+      maxBufferedBytes: e.WS_MAX_BUFFERED_BYTES,
+    },
     logLevel: e.LOG_LEVEL,
     trustProxy: e.TRUST_PROXY,
   };

@@ -20,6 +20,7 @@ export const eventsRouter = router({
       signal,
       socket: ctx.meta.socket,
       bufferLimit: ctx.config.realtime.subscriptionBufferEvents,
+      maxBufferedBytes: ctx.config.realtime.maxBufferedBytes,
     });
     for await (const event of stream) yield tracked(event.id, event);
   }),

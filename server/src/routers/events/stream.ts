@@ -12,14 +12,15 @@ export interface StreamParams {
   lastEventId: number | null;
   signal: AbortSignal | undefined;
   socket: WebSocket | undefined;
+  /** Events queued for this subscription past which it is too slow and is ended. */
   bufferLimit: number;
+  /** Unsent bytes on the socket past which the consumer is too slow and is disconnected. */
+  maxBufferedBytes: number;
 }
 
 const BACKLOG_PAGE = 500;
 /** With nothing visible for this long, a checkpoint moves the client's cursor forward. */
 const CHECKPOINT_AFTER_MS = 60_000;
-/** Unsent bytes on a socket past which the consumer is too slow and is disconnected. */
-const MAX_SOCKET_BUFFER = 8 * 1024 * 1024;
 
 const membershipChange = new Set(["team.memberJoined", "team.memberLeft", "team.deleted"]);
 
@@ -103,7 +104,7 @@ export async function* streamEvents(p: StreamParams): AsyncGenerator<StreamEvent
 
     let lastYieldAt = Date.now();
     while (!p.signal?.aborted) {
-      if (overflow || (p.socket && p.socket.bufferedAmount > MAX_SOCKET_BUFFER)) {
+      if (overflow || (p.socket && p.socket.bufferedAmount > p.maxBufferedBytes)) {
         p.socket?.close(CloseCodes.slowConsumer, "slow consumer: resume with lastEventId");
         throw new AppError("TOO_MANY_REQUESTS", "slow consumer: the stream fell too far behind; reconnect with lastEventId to resume");
       }
