@@ -1,10 +1,12 @@
 import { router } from "../trpc/init.js";
 import { authRouter } from "./auth/index.js";
 import { eventsRouter } from "./events/index.js";
+import { teamsRouter } from "./teams/index.js";
 
 export const appRouter = router({
   auth: authRouter,
   events: eventsRouter,
+  teams: teamsRouter,
 });
 
 export type AppRouter = typeof appRouter;

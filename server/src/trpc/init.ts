@@ -1,5 +1,6 @@
 import { isAppError } from "@osmynt/db";
 import { initTRPC, TRPCError } from "@trpc/server";
+import { z } from "zod";
 import type { Context } from "./context.js";
 import { formatError, toTRPCError } from "./errors.js";
 
@@ -36,3 +37,13 @@ export const authedProcedure = publicProcedure.use(function isAuthed({ ctx, next
     ctx: { ...ctx, user: ctx.auth.user, sessionId: ctx.auth.sessionId },
   });
 });
+
+/**
+ * A procedure on one team: `teamId` is part of its input (merged with the procedure's own input).
+ * It authorizes nothing by itself: membership and role are part of every team query's `where`
+ * (`teamScope` in @osmynt/db), so no handler can forget them or check them after the fact.
+ * @see https://trpc.io/docs/server/procedures#input-merging
+ */
+export const teamProcedure = authedProcedure.input(
+  z.object({ teamId: z.string().trim().min(1, "teamId is required").max(64, "teamId is too long") }),
+);

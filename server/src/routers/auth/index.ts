@@ -1,5 +1,6 @@
 import { AppError, findOrCreateLocalUser, listActiveSessions, newId, rotateRefreshToken } from "@osmynt/db";
 import { authedProcedure, publicProcedure, router } from "../../trpc/init.js";
+import { startPersonalTeam } from "../teams/manage-team.js";
 import {
   devLoginInput,
   okSchema,
@@ -26,10 +27,11 @@ export const authRouter = router({
     .mutation(async ({ ctx, input }) => {
       if (ctx.config.devLoginDisabledReason) throw new AppError("FORBIDDEN", ctx.config.devLoginDisabledReason);
       return ctx.db.transaction(async (tx) => {
-        const { user } = await findOrCreateLocalUser(tx, {
+        const { user, created } = await findOrCreateLocalUser(tx, {
           id: newId("user"),
           login: input.login,
         });
+        if (created) await startPersonalTeam(tx, user);
         return openSession(tx, ctx.config, {
           user,
           method: "dev",

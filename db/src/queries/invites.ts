@@ -1,0 +1,183 @@
+import { and, desc, eq, isNull, lt, or, type SQL, sql } from "drizzle-orm";
+import type { Executor, Transaction } from "../client.js";
+import { AppError } from "../errors.js";
+import { newId } from "../ids.js";
+import { type InviteRole, teamInvites } from "../schema/invites.js";
+import { type TeamRole, teamMembers, teams } from "../schema/teams.js";
+import { hashToken, newSecretToken } from "../tokens.js";
+import { explainTeamAccess, teamScope } from "./team-access.js";
+
+export const INVITE_TOKEN_PREFIX = "osi";
+
+export type InviteStatus = "active" | "expired" | "revoked" | "usedUp";
+
+/** Computed by the database clock, the same clock the accept path compares against. */
+const inviteStatus = sql<InviteStatus>`case
+  when ${teamInvites.revokedAt} is not null then 'revoked'
+  when ${teamInvites.uses} >= ${teamInvites.maxUses} then 'usedUp'
+  when ${teamInvites.expiresAt} <= now() then 'expired'
+  else 'active' end`;
+
+/**
+ * Creates an invite (owner or admin). An insert has no `where` of its own, so it is an
+ * `insert … select … from teams where <scope>`: without the caller's role, nothing is inserted.
+ * The plaintext token is returned here once and never stored.
+ */
+export async function createInvite(
+  tx: Transaction,
+  params: { teamId: string; actorId: string; role: InviteRole; maxUses: number; expiresInHours: number },
+): Promise<{ id: string; token: string; expiresAt: Date }> {
+  const { token, hash } = newSecretToken(INVITE_TOKEN_PREFIX);
+  const id = newId("invite");
+  const [row] = await tx
+    .insert(teamInvites)
+    .select((qb) =>
+      // Keys in the table's column order; explicit casts because select-list parameters have no type.
+      qb
+        .select({
+          id: sql`${id}::text`.as("id"),
+          teamId: teams.id,
+          tokenHash: sql`${hash}::text`.as("token_hash"),
+          role: sql`${params.role}::text`.as("role"),
+          maxUses: sql`${params.maxUses}::integer`.as("max_uses"),
+          uses: sql`0`.as("uses"),
+          expiresAt: sql`now() + make_interval(secs => ${params.expiresInHours * 3600}::double precision)`.as("expires_at"),
+          createdBy: sql`${params.actorId}::text`.as("created_by"),
+          createdAt: sql`now()`.as("created_at"),
+          revokedAt: sql`null::timestamptz`.as("revoked_at"),
+        })
+        .from(teams)
+        .where(and(eq(teams.id, params.teamId), teamScope({ teamId: params.teamId, userId: params.actorId, permission: "manageInvites" }))),
+    )
+    .returning({ id: teamInvites.id, expiresAt: teamInvites.expiresAt });
+  if (!row) {
+    await explainTeamAccess(tx, { teamId: params.teamId, userId: params.actorId, permission: "manageInvites" });
+    throw new AppError("NOT_FOUND", `Team ${params.teamId} not found`);
+  }
+  return { id: row.id, token, expiresAt: row.expiresAt };
+}
+
+/** A team's invites, newest first, with uses and status (owner or admin); `cursor` is an invite id. */
+export async function listInvites(db: Executor, params: { teamId: string; userId: string; cursor?: string | undefined; limit: number }) {
+  let after: SQL | undefined;
+  if (params.cursor !== undefined) {
+    const [mark] = await db
+      .select({ createdAt: teamInvites.createdAt, id: teamInvites.id })
+      .from(teamInvites)
+      .where(
+        and(
+          eq(teamInvites.id, params.cursor),
+          eq(teamInvites.teamId, params.teamId),
+          teamScope({ ...params, permission: "manageInvites" }),
+        ),
+      );
+    if (!mark) await explainTeamAccess(db, { ...params, permission: "manageInvites" });
+    if (!mark) throw new AppError("BAD_REQUEST", `cursor ${params.cursor} is not an invite of team ${params.teamId}`);
+    after = or(lt(teamInvites.createdAt, mark.createdAt), and(eq(teamInvites.createdAt, mark.createdAt), lt(teamInvites.id, mark.id)));
+  }
+  const rows = await db
+    .select({
+      id: teamInvites.id,
+      role: teamInvites.role,
+      maxUses: teamInvites.maxUses,
+      uses: teamInvites.uses,
+      expiresAt: teamInvites.expiresAt,
+      createdAt: teamInvites.createdAt,
+      createdBy: teamInvites.createdBy,
+      revokedAt: teamInvites.revokedAt,
+      status: inviteStatus,
+    })
+    .from(teamInvites)
+    .where(and(eq(teamInvites.teamId, params.teamId), teamScope({ ...params, permission: "manageInvites" }), after))
+    .orderBy(desc(teamInvites.createdAt), desc(teamInvites.id))
+    .limit(params.limit + 1);
+  if (rows.length === 0) await explainTeamAccess(db, { ...params, permission: "manageInvites" });
+  const page = rows.slice(0, params.limit);
+  return { invites: page, nextCursor: rows.length > params.limit ? (page.at(-1)?.id ?? null) : null };
+}
+
+/** Revokes an invite (owner or admin). Revoking a revoked invite changes nothing and says so. */
+export async function revokeInvite(
+  tx: Transaction,
+  params: { teamId: string; actorId: string; inviteId: string },
+): Promise<{ changed: boolean }> {
+  const scope = teamScope({ teamId: params.teamId, userId: params.actorId, permission: "manageInvites" });
+  const revoked = await tx
+    .update(teamInvites)
+    .set({ revokedAt: sql`now()` })
+    .where(and(eq(teamInvites.id, params.inviteId), eq(teamInvites.teamId, params.teamId), isNull(teamInvites.revokedAt), scope))
+    .returning({ id: teamInvites.id });
+  if (revoked.length > 0) return { changed: true };
+  await explainTeamAccess(tx, { teamId: params.teamId, userId: params.actorId, permission: "manageInvites" });
+  const [known] = await tx
+    .select({ id: teamInvites.id })
+    .from(teamInvites)
+    .where(and(eq(teamInvites.id, params.inviteId), eq(teamInvites.teamId, params.teamId), scope));
+  if (!known)
+    throw new AppError("NOT_FOUND", `Invite ${params.inviteId} not found in team ${params.teamId}`, { inviteId: params.inviteId });
+  return { changed: false };
+}
+
+/** The invite a token names, if any: the token itself is the capability, so it is looked up by hash. */
+export async function findInviteByToken(db: Executor, params: { token: string }): Promise<{ id: string; teamId: string } | undefined> {
+  const [row] = await db
+    .select({ id: teamInvites.id, teamId: teamInvites.teamId })
+    .from(teamInvites)
+    .where(eq(teamInvites.tokenHash, hashToken(params.token)));
+  return row;
+}
+
+const refusals: Record<Exclude<InviteStatus, "active">, string> = {
+  revoked: "This invite has been revoked; ask the team for a new one",
+  usedUp: "This invite has already been used as many times as it allows; ask the team for a new one",
+  expired: "This invite has expired; ask the team for a new one",
+};
+
+/**
+ * Joins the invite's team (run under `lockTeam`). A current member gets their membership back and
+ * spends nothing. Otherwise one use is claimed by a single conditional update, so of N concurrent
+ * accepts of a one-use invite exactly one gets a row back; the rest are told it is used up.
+ */
+export async function acceptInvite(
+  tx: Transaction,
+  params: { inviteId: string; teamId: string; userId: string },
+): Promise<{ joined: boolean; role: TeamRole }> {
+  const [member] = await tx
+    .select({ role: teamMembers.role })
+    .from(teamMembers)
+    .innerJoin(teams, eq(teams.id, teamMembers.teamId))
+    .where(and(eq(teamMembers.teamId, params.teamId), eq(teamMembers.userId, params.userId), isNull(teams.deletedAt)));
+  if (member) return { joined: false, role: member.role };
+  const liveTeam = sql`exists (select 1 from ${teams} where ${teams.id} = ${params.teamId} and ${teams.deletedAt} is null)`;
+  const [claimed] = await tx
+    .update(teamInvites)
+    .set({ uses: sql`${teamInvites.uses} + 1` })
+    .where(
+      and(
+        eq(teamInvites.id, params.inviteId),
+        eq(teamInvites.teamId, params.teamId),
+        isNull(teamInvites.revokedAt),
+        sql`${teamInvites.expiresAt} > now()`,
+        sql`${teamInvites.uses} < ${teamInvites.maxUses}`,
+        liveTeam,
+      ),
+    )
+    .returning({ role: teamInvites.role });
+  if (!claimed) {
+    const [invite] = await tx
+      .select({ status: inviteStatus, teamDeletedAt: teams.deletedAt })
+      .from(teamInvites)
+      .innerJoin(teams, eq(teams.id, teamInvites.teamId))
+      .where(and(eq(teamInvites.id, params.inviteId), eq(teamInvites.teamId, params.teamId)));
+    if (!invite || invite.teamDeletedAt) throw new AppError("NOT_FOUND", "This invite's team no longer exists");
+    const reason = invite.status === "active" ? "usedUp" : invite.status;
+    throw new AppError("PRECONDITION_FAILED", refusals[reason], { reason });
+  }
+  const joined = await tx
+    .insert(teamMembers)
+    .values({ teamId: params.teamId, userId: params.userId, role: claimed.role })
+    .onConflictDoNothing()
+    .returning({ role: teamMembers.role });
+  if (joined.length === 0) throw new Error("membership appeared under the team lock");
+  return { joined: true, role: claimed.role };
+}

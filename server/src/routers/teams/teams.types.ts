@@ -1,0 +1,60 @@
+import { schema } from "@osmynt/db";
+import { createInsertSchema, createSelectSchema } from "drizzle-zod";
+import { z } from "zod";
+
+const iso = z.string().describe("ISO 8601 timestamp");
+
+export const idSchema = (what: string) => z.string().trim().min(1, `${what} is required`).max(64, `${what} is too long`);
+
+export const teamRoleSchema = z.enum(schema.teamRoles);
+/** Roles that can be granted by an invite or setRole: ownership moves only by transfer. */
+export const grantableRoleSchema = z.enum(schema.inviteRoles);
+
+/** Team names: trimmed, 1–80 characters, no control characters. Derived from the teams table. */
+const teamInput = createInsertSchema(schema.teams, {
+  name: (s) =>
+    s
+      .trim()
+      .min(1, "name must not be empty")
+      .max(80, "name is at most 80 characters")
+      .regex(/^[^\p{Cc}]*$/u, "name must not contain control characters"),
+}).pick({ name: true });
+
+export const createTeamInput = teamInput;
+export const renameTeamInput = teamInput;
+export const memberTargetInput = z.object({ userId: idSchema("userId") });
+export const setRoleInput = z.object({ userId: idSchema("userId"), role: grantableRoleSchema });
+
+export const memberSchema = createSelectSchema(schema.users)
+  .pick({ id: true, login: true, name: true, avatarUrl: true })
+  .extend({ role: teamRoleSchema, joinedAt: iso });
+
+export const teamSchema = createSelectSchema(schema.teams)
+  .pick({ id: true, name: true, personal: true })
+  .extend({ createdAt: iso, myRole: teamRoleSchema, members: memberSchema.array() });
+
+export const setRoleOutput = z.object({
+  userId: z.string(),
+  role: grantableRoleSchema,
+  previousRole: teamRoleSchema,
+  changed: z.boolean(),
+});
+export const okSchema = z.object({ ok: z.literal(true) });
+
+type TeamView = {
+  id: string;
+  name: string;
+  personal: boolean;
+  createdAt: Date;
+  myRole: schema.TeamRole;
+  members: { id: string; login: string; name: string | null; avatarUrl: string | null; role: schema.TeamRole; joinedAt: Date }[];
+};
+
+/** No data transformer on the wire: timestamps travel as ISO strings. */
+export function toTeamOutput(team: TeamView) {
+  return {
+    ...team,
+    createdAt: team.createdAt.toISOString(),
+    members: team.members.map((m) => ({ ...m, joinedAt: m.joinedAt.toISOString() })),
+  };
+}
