@@ -5,6 +5,7 @@ import type { AppDeps } from "./deps.js";
 import type { Config } from "./env.js";
 import { createConnectionRegistry } from "./realtime/connections.js";
 import { createEventHub } from "./realtime/event-hub.js";
+import { startRetention } from "./realtime/retention.js";
 
 /** Opens the database (applying migrations) and the bus that `config` names. */
 export async function openDeps(config: Config, logger: Logger): Promise<AppDeps & { close(): Promise<void> }> {
@@ -32,6 +33,7 @@ export async function openDeps(config: Config, logger: Logger): Promise<AppDeps 
     if (row.type === "session.revoked" && typeof row.payload.sessionId === "string") connections.closeSession(row.payload.sessionId);
   });
   await hub.start();
+  const stopRetention = startRetention({ db: database.db, retentionMs: config.eventRetentionMs, logger });
   return {
     config,
     database,
@@ -41,6 +43,7 @@ export async function openDeps(config: Config, logger: Logger): Promise<AppDeps 
     connections,
     logger,
     async close() {
+      stopRetention();
       await hub.stop();
       await bus.close();
       await database.close();
