@@ -113,6 +113,244 @@ export interface RouterProcedures {
     };
     tracked: true;
   };
+  /** Owner or admin: the team's audit trail, newest first, a page at a time. */
+  "teams.audit": {
+    kind: "query";
+    input: {
+      cursor?: number | undefined;
+      limit?: number | undefined;
+      teamId: string;
+    };
+    output: {
+      entries: {
+        id: number;
+        action: string;
+        actor: {
+          id: string;
+          login: string | null;
+        } | null;
+        targetType: string | null;
+        targetId: string | null;
+        metadata: {
+          [key: string]: unknown;
+        };
+        createdAt: string;
+      }[];
+      nextCursor: number | null;
+    };
+  };
+  "teams.create": {
+    kind: "mutation";
+    input: {
+      name: string;
+    };
+    output: {
+      id: string;
+      name: string;
+      personal: boolean;
+      createdAt: string;
+      myRole: "admin" | "member" | "owner";
+      members: {
+        id: string;
+        login: string;
+        name: string | null;
+        avatarUrl: string | null;
+        role: "admin" | "member" | "owner";
+        joinedAt: string;
+      }[];
+    };
+  };
+  /** Owner only; a personal team cannot be deleted. Its members hear `team.deleted` and stop hearing the team. */
+  "teams.delete": {
+    kind: "mutation";
+    input: {
+      teamId: string;
+    };
+    output: {
+      ok: true;
+    };
+  };
+  /**
+   * Any signed-in user holding the token (or the invite URL) joins the team in the invite's role.
+   * Accepting again while a member changes nothing and answers `joined: false`.
+   */
+  "teams.invites.accept": {
+    kind: "mutation";
+    input: {
+      token: string;
+    };
+    output: {
+      id: string;
+      name: string;
+      personal: boolean;
+      joined: boolean;
+      createdAt: string;
+      myRole: "admin" | "member" | "owner";
+      members: {
+        id: string;
+        login: string;
+        name: string | null;
+        avatarUrl: string | null;
+        role: "admin" | "member" | "owner";
+        joinedAt: string;
+      }[];
+    };
+  };
+  /** Owner or admin. The token comes back once, here, and is never stored or logged. */
+  "teams.invites.create": {
+    kind: "mutation";
+    input: {
+      role?: "admin" | "member" | undefined;
+      maxUses?: number | undefined;
+      expiresInHours?: number | undefined;
+      teamId: string;
+    };
+    output: {
+      inviteId: string;
+      token: string;
+      url: string;
+      role: "admin" | "member";
+      maxUses: number;
+      expiresAt: string;
+    };
+  };
+  /** Owner or admin: the team's invites with uses and status, newest first. */
+  "teams.invites.list": {
+    kind: "query";
+    input: {
+      cursor?: string | undefined;
+      limit?: number | undefined;
+      teamId: string;
+    };
+    output: {
+      invites: {
+        id: string;
+        role: "admin" | "member";
+        maxUses: number;
+        uses: number;
+        createdBy: string | null;
+        status: "active" | "expired" | "revoked" | "usedUp";
+        expiresAt: string;
+        createdAt: string;
+        revokedAt: string | null;
+      }[];
+      nextCursor: string | null;
+    };
+  };
+  /** Owner or admin. Revoking a revoked invite succeeds with `changed: false`. */
+  "teams.invites.revoke": {
+    kind: "mutation";
+    input: {
+      inviteId: string;
+      teamId: string;
+    };
+    output: {
+      inviteId: string;
+      changed: boolean;
+    };
+  };
+  /** Any member but the owner, who must transfer ownership first. */
+  "teams.leave": {
+    kind: "mutation";
+    input: {
+      teamId: string;
+    };
+    output: {
+      ok: true;
+    };
+  };
+  /** Owner or admin; removes a member or an admin, never the owner. */
+  "teams.members.remove": {
+    kind: "mutation";
+    input: {
+      userId: string;
+      teamId: string;
+    };
+    output: {
+      ok: true;
+    };
+  };
+  /** Owner or admin; sets a non-owner to admin or member. Setting the current role is a no-op. */
+  "teams.members.setRole": {
+    kind: "mutation";
+    input: {
+      userId: string;
+      role: "admin" | "member";
+      teamId: string;
+    };
+    output: {
+      userId: string;
+      role: "admin" | "member";
+      previousRole: "admin" | "member" | "owner";
+      changed: boolean;
+    };
+  };
+  /** My live teams, with every member and my role in each. */
+  "teams.mine": {
+    kind: "query";
+    input: void;
+    output: {
+      id: string;
+      name: string;
+      personal: boolean;
+      createdAt: string;
+      myRole: "admin" | "member" | "owner";
+      members: {
+        id: string;
+        login: string;
+        name: string | null;
+        avatarUrl: string | null;
+        role: "admin" | "member" | "owner";
+        joinedAt: string;
+      }[];
+    }[];
+  };
+  /** Owner or admin. */
+  "teams.rename": {
+    kind: "mutation";
+    input: {
+      name: string;
+      teamId: string;
+    };
+    output: {
+      id: string;
+      name: string;
+      personal: boolean;
+      createdAt: string;
+      myRole: "admin" | "member" | "owner";
+      members: {
+        id: string;
+        login: string;
+        name: string | null;
+        avatarUrl: string | null;
+        role: "admin" | "member" | "owner";
+        joinedAt: string;
+      }[];
+    };
+  };
+  /** Owner only; the new owner must already be a member, and the previous owner becomes an admin. */
+  "teams.transferOwnership": {
+    kind: "mutation";
+    input: {
+      userId: string;
+      teamId: string;
+    };
+    output: {
+      id: string;
+      name: string;
+      personal: boolean;
+      createdAt: string;
+      myRole: "admin" | "member" | "owner";
+      members: {
+        id: string;
+        login: string;
+        name: string | null;
+        avatarUrl: string | null;
+        role: "admin" | "member" | "owner";
+        joinedAt: string;
+      }[];
+    };
+  };
 }
 
 /** Each procedure's kind, for code that needs it at run time. */
@@ -124,4 +362,17 @@ export const procedureKinds = {
   "auth.sessions.list": "query",
   "auth.sessions.revoke": "mutation",
   "events.subscribe": "subscription",
+  "teams.audit": "query",
+  "teams.create": "mutation",
+  "teams.delete": "mutation",
+  "teams.invites.accept": "mutation",
+  "teams.invites.create": "mutation",
+  "teams.invites.list": "query",
+  "teams.invites.revoke": "mutation",
+  "teams.leave": "mutation",
+  "teams.members.remove": "mutation",
+  "teams.members.setRole": "mutation",
+  "teams.mine": "query",
+  "teams.rename": "mutation",
+  "teams.transferOwnership": "mutation",
 } as const satisfies { [P in keyof RouterProcedures]: RouterProcedures[P]["kind"] };
