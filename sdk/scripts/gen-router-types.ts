@@ -164,7 +164,10 @@ function main(): void {
   const relative = path.relative(process.cwd(), outFile);
   const current = existsSync(outFile) ? readFileSync(outFile, "utf8") : null;
   if (check) {
-    if (current === text) return console.log(`${relative} is up to date`);
+    if (current === text) {
+      console.log(`${relative} is up to date`);
+      return;
+    }
     console.error(`router types are stale: run pnpm sdk:types (${relative} differs from the server's AppRouter)`);
     process.exit(1);
   }

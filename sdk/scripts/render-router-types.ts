@@ -35,18 +35,13 @@ export function renderRouterTypes({
   procedures: ProcedureDescription[];
   aliases: ReadonlyMap<unknown, { name: string; text: string | null }>;
 }): string {
-  const parts = [
-    header,
-    jsDoc(
-      [
-        "Every procedure of the Osmynt API, keyed by its path. `input` is what a caller passes (before the",
-        "server validates it); `output` is what a query or mutation answers, as JSON. For a subscription,",
-        "`output` is the data of each event, and `tracked: true` means each event arrives as `{ id, data }`,",
-        "where `id` is what to resume from (`lastEventId`).",
-      ].join("\n"),
-      "",
-    ) + `export interface RouterProcedures {\n${procedures.map(entry).join("\n")}\n}\n`,
-  ];
+  const overview = [
+    "Every procedure of the Osmynt API, keyed by its path. `input` is what a caller passes (before the",
+    "server validates it); `output` is what a query or mutation answers, as JSON. For a subscription,",
+    "`output` is the data of each event, and `tracked: true` means each event arrives as `{ id, data }`,",
+    "where `id` is what to resume from (`lastEventId`).",
+  ].join("\n");
+  const parts = [header, `${jsDoc(overview, "")}export interface RouterProcedures {\n${procedures.map(entry).join("\n")}\n}\n`];
   for (const alias of aliases.values()) {
     if (alias.text) parts.push(`/** A self-referencing type of the API. */\nexport type ${alias.name} = ${alias.text};\n`);
   }
