@@ -27,7 +27,7 @@ export async function openDeps(config: Config, logger: Logger): Promise<AppDeps 
     logger,
   });
   const hub = createEventHub({ db: database.db, bus, logger });
-  const connections = createConnectionRegistry({ maxPerUser: config.realtime.maxConnectionsPerUser });
+  const connections = createConnectionRegistry();
   // Revoking a session closes its WebSocket connections on every instance within a poll.
   hub.listen((row) => {
     if (row.type === "session.revoked" && typeof row.payload.sessionId === "string") connections.closeSession(row.payload.sessionId);

@@ -1,4 +1,7 @@
+import { schema } from "@osmynt/db";
+import { lte } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { backend } from "../helpers/backend.js";
 import { rawCall, signUp } from "../helpers/factories.js";
 import { emitUserEvents } from "../helpers/load.js";
 import { startServer, type TestServer } from "../helpers/server.js";
@@ -96,6 +99,46 @@ describe("events.subscribe over WebSocket", () => {
     await sub.until(() => closedWith !== undefined || sub.errors.length > 0, 3000);
     expect(Date.now() - started).toBeLessThan(1500);
     c.close();
+  });
+});
+
+describe("retention", () => {
+  // Pruning is global to the log; only the embedded backend gives this file a log of its own.
+  it.runIf(backend === "embedded")("a cursor older than the oldest kept event gets resync required, never a silent gap", async () => {
+    const user = await signUp(server);
+    const c = wsClient(server, user.accessToken);
+    const first = collect((h) => c.client.events.subscribe.subscribe(undefined, h));
+    await new Promise((r) => setTimeout(r, 300));
+    await emitUserEvents(server, user.user.id, 4);
+    await first.until(() => first.events.length >= 4);
+    first.unsubscribe();
+    const [e0, , e2] = first.events;
+    await server.deps.db.delete(schema.events).where(lte(schema.events.id, Number(e2?.id)));
+    const resumed = collect((h) => c.client.events.subscribe.subscribe({ lastEventId: e0?.id }, h));
+    await resumed.until(() => resumed.errors.length > 0);
+    expect(String(resumed.errors[0])).toMatch(/resync required/);
+    expect(resumed.events).toEqual([]);
+    c.close();
+  });
+});
+
+describe("connection limits", () => {
+  it("refuses WebSocket connections past the per-user limit with a clear error", async () => {
+    const limited = await startServer({ env: { WS_MAX_CONNECTIONS_PER_USER: "2" }, shareDepsWith: server });
+    try {
+      const user = await signUp(limited);
+      const clients = Array.from({ length: 3 }, () => wsClient(limited, user.accessToken));
+      const subs = clients.map((c) => collect((h) => c.client.events.subscribe.subscribe(undefined, h)));
+      // The three connect concurrently, so any one of them may be the one over the limit.
+      const deadline = Date.now() + 10_000;
+      while (subs.every((s) => s.errors.length === 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      const refused = subs.filter((s) => s.errors.length > 0);
+      expect(refused).toHaveLength(1);
+      expect(String(refused[0]?.errors[0])).toMatch(/too many open connections/);
+      for (const c of clients) c.close();
+    } finally {
+      await limited.close();
+    }
   });
 });
 

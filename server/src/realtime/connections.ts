@@ -12,15 +12,15 @@ export const CloseCodes = {
  * that opened it, so revoking the session closes it (on whichever instance it lives, since every
  * instance reads the `session.revoked` event from the log).
  */
-export function createConnectionRegistry(options: { maxPerUser: number }) {
+export function createConnectionRegistry() {
   const bySession = new Map<string, Set<WebSocket>>();
   const perUser = new Map<string, number>();
 
   return {
     /** False when the user already holds the maximum number of connections on this instance. */
-    register(params: { userId: string; sessionId: string; socket: WebSocket }): boolean {
+    register(params: { userId: string; sessionId: string; socket: WebSocket; maxPerUser: number }): boolean {
       const count = perUser.get(params.userId) ?? 0;
-      if (count >= options.maxPerUser) return false;
+      if (count >= params.maxPerUser) return false;
       perUser.set(params.userId, count + 1);
       let sockets = bySession.get(params.sessionId);
       if (!sockets) {

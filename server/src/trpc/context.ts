@@ -1,12 +1,14 @@
 import type { IncomingMessage } from "node:http";
 import { getActiveSession, type SelfUser } from "@osmynt/db";
-import { TRPCError } from "@trpc/server";
 import type { CreateFastifyContextOptions } from "@trpc/server/adapters/fastify";
 import type { WebSocket } from "ws";
 import { verifyAccessToken } from "../auth/access-token.js";
 import type { AppDeps } from "../deps.js";
+import { CloseCodes } from "../realtime/connections.js";
 
-export type AuthState = { ok: true; user: SelfUser; sessionId: string } | { ok: false; reason: string };
+export type AuthState =
+  | { ok: true; user: SelfUser; sessionId: string }
+  | { ok: false; reason: string; code?: "UNAUTHORIZED" | "TOO_MANY_REQUESTS" };
 
 export interface RequestMeta {
   userAgent: string | undefined;
@@ -81,11 +83,22 @@ export function createContextFactory(deps: AppDeps) {
         socket,
       },
     });
-    if (socket && ctx.auth.ok && !deps.connections.register({ userId: ctx.auth.user.id, sessionId: ctx.auth.sessionId, socket })) {
-      throw new TRPCError({
-        code: "TOO_MANY_REQUESTS",
-        message: `too many open connections for this user (at most ${deps.config.realtime.maxConnectionsPerUser} per instance)`,
-      });
+    const limit = deps.config.realtime.maxConnectionsPerUser;
+    if (
+      socket &&
+      ctx.auth.ok &&
+      !deps.connections.register({ userId: ctx.auth.user.id, sessionId: ctx.auth.sessionId, socket, maxPerUser: limit })
+    ) {
+      // Every call on this connection answers with the reason, then the connection goes away.
+      setTimeout(() => socket.close(CloseCodes.tooManyConnections, "too many connections"), 2000).unref();
+      return {
+        ...ctx,
+        auth: {
+          ok: false as const,
+          code: "TOO_MANY_REQUESTS" as const,
+          reason: `too many open connections for this user (at most ${limit} per instance); close one and retry`,
+        },
+      };
     }
     return ctx;
   };

@@ -32,7 +32,7 @@ export const publicProcedure = t.procedure.use(mapDomainErrors);
 
 /** Needs a valid access token of an active session; narrows `ctx` to the signed-in user. */
 export const authedProcedure = publicProcedure.use(function isAuthed({ ctx, next }) {
-  if (!ctx.auth.ok) throw new TRPCError({ code: "UNAUTHORIZED", message: ctx.auth.reason });
+  if (!ctx.auth.ok) throw new TRPCError({ code: ctx.auth.code ?? "UNAUTHORIZED", message: ctx.auth.reason });
   return next({
     ctx: { ...ctx, user: ctx.auth.user, sessionId: ctx.auth.sessionId },
   });
