@@ -59,7 +59,7 @@ async function whoami(server: string): Promise<void> {
     if (!(await client.getSession())) throw new CliError("not signed in; run: osmynt login --server URL --dev-login NAME");
     return client.auth.me.query();
   });
-  console.log(`${me.login}${me.name ? ` (${me.name})` : ""} on ${server}`);
+  console.log(`${me.login}${me.name && me.name !== me.login ? ` (${me.name})` : ""} on ${server}`);
 }
 
 async function logout(server: string): Promise<void> {
@@ -84,7 +84,7 @@ async function main(argv: string[]): Promise<void> {
   }
   if (extra.length > 0) throw new UsageError(`unexpected argument: ${extra[0]}`);
   if (command === "login") return login(values.server, values["dev-login"]);
-  const server = values.server ?? process.env.OSMYNT_SERVER ?? (await savedServer(paths().configFile));
+  const server = values.server || process.env.OSMYNT_SERVER || (await savedServer(paths().configFile));
   if (command === "whoami" || command === "logout") {
     if (!server) throw new CliError("no server known; run: osmynt login --server URL --dev-login NAME");
     return command === "whoami" ? whoami(server) : logout(server);
