@@ -1,3 +1,5 @@
+import path from "node:path";
+import ts from "typescript";
 import { propertyKey } from "./type-printer.js";
 
 export interface ProcedureDescription {
@@ -50,4 +52,24 @@ export function renderRouterTypes({
     `/** Each procedure's kind, for code that needs it at run time. */\nexport const procedureKinds = {\n${kinds.join("\n")}\n} as const satisfies { [P in keyof RouterProcedures]: RouterProcedures[P]["kind"] };\n`,
   );
   return parts.join("\n");
+}
+
+/** The generated file must compile on its own: no name in it may point back into the server. */
+export function assertSelfContained(text: string, dir: string): void {
+  const file = path.join(dir, "__generated-check__.ts");
+  const options: ts.CompilerOptions = { strict: true, noEmit: true, lib: ["lib.es2023.d.ts"], types: [], skipLibCheck: true };
+  const host = ts.createCompilerHost(options, true);
+  const { getSourceFile } = host;
+  host.getSourceFile = (f, language, ...rest) =>
+    f === file ? ts.createSourceFile(f, text, language, true) : getSourceFile.call(host, f, language, ...rest);
+  host.fileExists = (
+    (fileExists) => (f: string) =>
+      f === file || fileExists(f)
+  )(host.fileExists);
+  const program = ts.createProgram({ rootNames: [file], options, host });
+  const problems = ts.getPreEmitDiagnostics(program);
+  if (problems.length > 0) {
+    const message = problems.map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n")).join("\n");
+    throw new Error(`generated router types do not compile on their own:\n${message}`);
+  }
 }

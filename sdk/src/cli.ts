@@ -78,10 +78,11 @@ async function main(argv: string[]): Promise<void> {
     options: { server: { type: "string" }, "dev-login": { type: "string" }, help: { type: "boolean", short: "h" } },
   });
   const [command, ...extra] = positionals;
-  if (values.help || !command) {
+  if (values.help) {
     console.log(usage);
     return;
   }
+  if (!command) throw new UsageError("no command given");
   if (extra.length > 0) throw new UsageError(`unexpected argument: ${extra[0]}`);
   if (command === "login") return login(values.server, values["dev-login"]);
   const server = values.server || process.env.OSMYNT_SERVER || (await savedServer(paths().configFile));
