@@ -1,5 +1,5 @@
 import { schema } from "@osmynt/db";
-import { asc, eq, sql } from "drizzle-orm";
+import { asc, eq, inArray, or, sql } from "drizzle-orm";
 import { expect } from "vitest";
 import { randomLogin, rawCall, signUp, type TestSession } from "../helpers/factories.js";
 import type { TestServer } from "../helpers/server.js";
@@ -101,22 +101,43 @@ export async function teamState(server: TestServer, teamId: string) {
   return { team, members, invites, audit: audit?.n, events: (await teamEventRows(server, teamId)).length };
 }
 
-/** Counts of every team-related table: a refused call must leave all of them alone. */
-export async function globalCounts(server: TestServer) {
-  const count = async (table: typeof schema.teams | typeof schema.teamMembers | typeof schema.teamInvites | typeof schema.events) => {
-    const [row] = await db(server).select({ n: sql<number>`count(*)::int` }).from(table);
-    return row?.n;
-  };
-  const [audit] = await db(server)
-    .select({ n: sql<number>`count(*)::int` })
-    .from(schema.auditLog)
-    .where(sql`${schema.auditLog.action} like 'team.%'`);
+/**
+ * Everything stored that touches these teams or users: a refused call must leave all of it alone.
+ * Scoped rather than global because on the services backend other test files share the database.
+ */
+export async function scopedState(server: TestServer, scope: { teamIds: string[]; userIds: string[] }) {
+  const { teamIds, userIds } = scope;
+  const t = schema.teams;
+  const m = schema.teamMembers;
+  const i = schema.teamInvites;
+  const e = schema.events;
+  const a = schema.auditLog;
   return {
-    teams: await count(schema.teams),
-    members: await count(schema.teamMembers),
-    invites: await count(schema.teamInvites),
-    events: await count(schema.events),
-    teamAudit: audit?.n,
+    teams: await db(server)
+      .select({ id: t.id, name: t.name, deletedAt: t.deletedAt })
+      .from(t)
+      .where(or(inArray(t.id, teamIds), inArray(t.createdBy, userIds)))
+      .orderBy(asc(t.id)),
+    members: await db(server)
+      .select({ teamId: m.teamId, userId: m.userId, role: m.role })
+      .from(m)
+      .where(or(inArray(m.teamId, teamIds), inArray(m.userId, userIds)))
+      .orderBy(asc(m.teamId), asc(m.userId)),
+    invites: await db(server)
+      .select({ id: i.id, uses: i.uses, revokedAt: i.revokedAt })
+      .from(i)
+      .where(or(inArray(i.teamId, teamIds), inArray(i.createdBy, userIds)))
+      .orderBy(asc(i.id)),
+    events: await db(server)
+      .select({ id: e.id })
+      .from(e)
+      .where(or(inArray(e.teamId, teamIds), inArray(e.userId, userIds), inArray(sql`${e.payload}->>'teamId'`, teamIds)))
+      .orderBy(asc(e.id)),
+    audit: await db(server)
+      .select({ id: a.id })
+      .from(a)
+      .where(or(inArray(a.teamId, teamIds), inArray(a.actorId, userIds)))
+      .orderBy(asc(a.id)),
   };
 }
 

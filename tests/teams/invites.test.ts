@@ -69,7 +69,7 @@ describe("create and accept", () => {
     const before = Date.now();
     const invite = await ok(call(server, "teams.invites.create", f.owner, { teamId: f.teamId, maxUses: 2, expiresInHours: 2 }));
     expect(Math.round((Date.parse(invite.expiresAt) - before) / 60_000)).toBe(120);
-    const [a, b, c] = await signUpMany(3);
+    const [a, b, c] = (await signUpMany(3)) as [TestSession, TestSession, TestSession];
     await ok(call(server, "teams.invites.accept", a, { token: invite.token }));
     await ok(call(server, "teams.invites.accept", b, { token: invite.token }));
     const refused = expectError(
