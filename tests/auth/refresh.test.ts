@@ -97,6 +97,18 @@ describe("auth.refresh: reuse of a rotated token revokes the whole family", () =
     expectTrpcError(await refresh(winner.refreshToken), "UNAUTHORIZED", /session of this refresh token has ended/);
     expect((await sessionRow(server, sessionIdOf(session.accessToken)))?.revokedReason).toBe("refresh-reuse");
   });
+
+  it("races of three refreshes on several sessions at once: exactly one winner each, every session revoked", async () => {
+    const sessions = await Promise.all([1, 2, 3, 4, 5].map(() => signUp(server)));
+    const rounds = await Promise.all(sessions.map((s) => Promise.all([1, 2, 3].map(() => refresh(s.refreshToken)))));
+    for (const [i, round] of rounds.entries()) {
+      const statuses = round.map((r) => r.status).sort();
+      expect(statuses, JSON.stringify(round.map((r) => r.body))).toEqual([200, 401, 401]);
+      const session = sessions[i] as TestSession;
+      expect((await sessionRow(server, sessionIdOf(session.accessToken)))?.revokedReason).toBe("refresh-reuse");
+      expect(await rowsForLogin(server, session.user.login)).toMatchObject({ sessions: 1, activeSessions: 0 });
+    }
+  });
 });
 
 describe("auth.refresh: tokens that are not valid refresh tokens", () => {

@@ -93,6 +93,13 @@ describe("auth.logout", () => {
     expect(await rowsForLogin(server, first.user.login)).toMatchObject({ sessions: 2, activeSessions: 1 });
   });
 
+  it("does not touch other users' sessions", async () => {
+    const [a, b] = await Promise.all([signUp(server), signUp(server)]);
+    expect((await logout(a.accessToken)).status).toBe(200);
+    await expectWorks(b);
+    expect(await rowsForLogin(server, b.user.login)).toMatchObject({ activeSessions: 1 });
+  });
+
   it("a second logout with the same token is UNAUTHORIZED, not a crash", async () => {
     const session = await signUp(server);
     expect((await logout(session.accessToken)).status).toBe(200);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { randomLogin, rawCall, signUp, type TestSession } from "../helpers/factories.js";
+import { randomLogin, rawCall, signUp as signUpUntracked, type TestSession } from "../helpers/factories.js";
 import { rowsForLogin } from "../helpers/rows.js";
 import { startServer, TEST_JWT_SECRET, type TestServer } from "../helpers/server.js";
 import { resignAccessToken, sessionIdOf, tamperPayload } from "../helpers/tokens.js";
@@ -23,6 +23,14 @@ async function post(path: string, body: string, headers: Record<string, string> 
     parsed = JSON.parse(text);
   } catch {}
   return { status: response.status, body: parsed };
+}
+
+/** Every token handed out in this file: none of them may ever appear in the server's logs. */
+const issuedTokens: string[] = [];
+async function signUp(target: TestServer): Promise<TestSession> {
+  const session = await signUpUntracked(target);
+  issuedTokens.push(session.accessToken, session.refreshToken);
+  return session;
 }
 
 const me = (token: string) => rawCall(server, "auth.me", { kind: "query", token });
@@ -207,5 +215,16 @@ describe("bad access tokens → UNAUTHORIZED 401 with distinct clear messages", 
     const a = await signUp(server);
     expect((await rawCall(server, "auth.logout", { token: a.accessToken })).status).toBe(200);
     await check(a.accessToken, /session has ended/);
+  });
+});
+
+describe("after all of the above", () => {
+  it("the server logged no error (nothing became a 500) and no token", () => {
+    const lines = server.logs.join("").split("\n").filter(Boolean);
+    expect(lines.length).toBeGreaterThan(0);
+    const errors = lines.filter((line) => (JSON.parse(line) as { level: number }).level >= 50);
+    expect(errors).toEqual([]);
+    expect(issuedTokens.length).toBeGreaterThan(10);
+    for (const token of issuedTokens) expect(server.logs.join("")).not.toContain(token);
   });
 });
