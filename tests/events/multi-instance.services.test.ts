@@ -17,6 +17,14 @@ function expectExactlyInOrder(events: Received[], expected: number) {
   expect(new Set(ids).size).toBe(ids.length);
 }
 
+/** Every one of `total` events, each once, in log order (ids are the log's order). */
+function expectIdsOnceInOrder(events: Received[], total: number) {
+  const ids = events.map((e) => Number(e.id));
+  expect(ids.length).toBe(total);
+  expect(new Set(ids).size).toBe(total);
+  expect([...ids].sort((x, y) => x - y)).toEqual(ids);
+}
+
 describe("two instances on one database and Redis", () => {
   let a: TestServer;
   let b: TestServer;
@@ -66,13 +74,7 @@ describe("two instances on one database and Redis", () => {
     for (const s of subs) await s.until(() => s.events.length >= total, 30_000);
     await sleep(300);
     expect(proxy.drops()).toBe(3);
-    for (const s of subs) {
-      // n restarts at 0 for every batch of ten; the ids and batch order prove the rest.
-      const ids = s.events.map((e) => Number(e.id));
-      expect(ids.length).toBe(total);
-      expect(new Set(ids).size).toBe(total);
-      expect([...ids].sort((x, y) => x - y)).toEqual(ids);
-    }
+    for (const s of subs) expectIdsOnceInOrder(s.events, total);
     for (const s of subs) s.unsubscribe();
     for (const c of clients) c.close();
     await proxy.close();
@@ -102,12 +104,7 @@ describe("an instance shut down mid-stream", () => {
       await emitting;
       for (const s of subs) await s.until(() => s.events.length >= total, 30_000);
       await sleep(300);
-      for (const s of subs) {
-        const ids = s.events.map((e) => Number(e.id));
-        expect(ids.length).toBe(total);
-        expect(new Set(ids).size).toBe(total);
-        expect([...ids].sort((x, y) => x - y)).toEqual(ids);
-      }
+      for (const s of subs) expectIdsOnceInOrder(s.events, total);
       for (const s of subs) s.unsubscribe();
       for (const c of clients) c.close();
     } finally {
@@ -143,12 +140,7 @@ describe("Redis down for 5 s", () => {
       await emitting;
       for (const s of subs) await s.until(() => s.events.length >= total, 30_000);
       await sleep(300);
-      for (const s of subs) {
-        const ids = s.events.map((e) => Number(e.id));
-        expect(ids.length).toBe(total);
-        expect(new Set(ids).size).toBe(total);
-        expect([...ids].sort((x, y) => x - y)).toEqual(ids);
-      }
+      for (const s of subs) expectIdsOnceInOrder(s.events, total);
       for (const s of subs) s.unsubscribe();
       for (const c of clients) c.close();
     } finally {
