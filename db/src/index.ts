@@ -3,6 +3,8 @@ export * from "./errors.js";
 export * from "./ids.js";
 export * from "./queries/audit.js";
 export * from "./queries/events.js";
+export * from "./queries/github-users.js";
+export * from "./queries/handshakes.js";
 export * from "./queries/invite-accept.js";
 export * from "./queries/invites.js";
 export * from "./queries/memberships.js";

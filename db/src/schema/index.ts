@@ -1,5 +1,6 @@
 export * from "./audit.js";
 export * from "./events.js";
+export * from "./handshakes.js";
 export * from "./invites.js";
 export * from "./sessions.js";
 export * from "./teams.js";
