@@ -1,6 +1,5 @@
 import {
   createTRPCClient,
-  createWSClient,
   httpBatchLink,
   httpLink,
   splitLink,
@@ -10,10 +9,13 @@ import {
 } from "@trpc/client";
 import type { AppRouter, Session } from "./app-router.js";
 import { authLink, tokenOf } from "./auth-link.js";
+import { type ConnectionStatus, watchConnection } from "./connection-status.js";
+import { EventStream, type EventsOptions, type Subscribe } from "./event-stream.js";
 import { callbackTokenSource, isUnauthorized, SessionKeeper, type TokenSource } from "./session-keeper.js";
 import { memorySessionStore, type SessionStore } from "./session-store.js";
+import { type EventSourceConstructor, sseSubscribe } from "./sse.js";
 import { endpointsOf } from "./urls.js";
-import { defaultWebSocket, type WebSocketConstructor } from "./websocket.js";
+import { type WebSocketConstructor, webSocketClient } from "./websocket.js";
 
 export interface OsmyntClientOptions {
   /** The server's base URL, such as `http://127.0.0.1:8787`; its tRPC endpoint `/trpc` is added. */
@@ -29,9 +31,11 @@ export interface OsmyntClientOptions {
   headers?: Record<string, string>;
   /** Refresh when the access token expires within this many ms. Default 30 s. */
   refreshMarginMs?: number;
+  /** For `events({ transport: "sse" })`: a class taking `{ fetch }`. Default: the `eventsource` package. */
+  EventSource?: EventSourceConstructor;
 }
 
-/** What the client adds to the tRPC proxy. Router names never clash with these. */
+/** What the client adds to the tRPC proxy. Only `events` is also a router name, and keeps it. */
 export interface OsmyntClientExtras {
   /** Signs in with `auth.devLogin` (local development servers only) and stores the session. */
   signInWithDevLogin(login: string): Promise<Session>;
@@ -39,9 +43,18 @@ export interface OsmyntClientExtras {
   signOut(): Promise<void>;
   /** The stored session, if any (null with `getAccessToken`). */
   getSession(): Promise<Session | null>;
-  /** The WebSocket's state (`idle`, `connecting`, `pending`): `.get()` now, `.subscribe()` for changes. */
+  /**
+   * The live event stream, for `for await`: typed events in log order, each exactly once, across
+   * reconnects. Throws `ResyncRequiredError` when `lastEventId` is too old (or unknown), and the
+   * UNAUTHORIZED error when the session has ended. `break` or `signal` ends it. The router's own
+   * procedures stay where they were: `client.events.subscribe.subscribe(...)`.
+   */
+  readonly events: ((options?: EventsOptions) => EventStream) & TRPCClient<AppRouter>["events"];
+  /** Calls `listener` with the WebSocket's status now and on every change; returns the unsubscribe. */
+  onConnectionStatus(listener: (status: ConnectionStatus) => void): () => void;
+  /** tRPC's own view of the WebSocket (`idle`, `connecting`, `pending` = open): `.get()`, `.subscribe()`. */
   readonly connectionState: TRPCWebSocketClient["connectionState"];
-  /** Closes the WebSocket. HTTP calls keep working; call it when done so the process can exit. */
+  /** Ends every `events()` iteration and closes the WebSocket. HTTP calls keep working. */
   close(): Promise<void>;
 }
 
@@ -71,18 +84,7 @@ export function createOsmyntClient(options: OsmyntClientOptions): OsmyntClient {
       });
   const tokens: TokenSource = keeper ?? callbackTokenSource(options.getAccessToken as () => Promise<string | null>);
 
-  const wsClient = createWSClient({
-    url: endpoints.ws,
-    WebSocket: (options.WebSocket ?? defaultWebSocket()) as unknown as typeof WebSocket,
-    // Read at every (re)connect: the server authenticates a WebSocket once, when it opens.
-    connectionParams: async () => {
-      const token = await tokens.accessToken();
-      return token ? { token } : null;
-    },
-    lazy: { enabled: true, closeMs: 5_000 },
-    keepAlive: { enabled: true, intervalMs: 20_000, pongTimeoutMs: 10_000 },
-    retryDelayMs: (attempt) => Math.min(30_000, 500 * 2 ** attempt) * (0.5 + Math.random() / 2),
-  });
+  const wsClient = webSocketClient(endpoints.ws, tokens, options.WebSocket);
 
   const trpc = createTRPCClient<AppRouter>({
     links: [
@@ -105,6 +107,23 @@ export function createOsmyntClient(options: OsmyntClientOptions): OsmyntClient {
     ],
   });
 
+  const streams = new Set<EventStream>();
+  const sse = sseSubscribe({ url: endpoints.http, tokens, fetch: fetchImpl, headers: options.headers, EventSource: options.EventSource });
+  const ws: Subscribe = (input, handlers) => trpc.events.subscribe.subscribe(input, handlers);
+
+  const openStream = (eventsOptions?: EventsOptions) => {
+    const stream = new EventStream(
+      {
+        subscribe: eventsOptions?.transport === "sse" ? sse : ws,
+        recover: async () => await tokens.recover(await tokens.accessToken()),
+        onEnd: (ended) => streams.delete(ended),
+      },
+      eventsOptions,
+    );
+    if (!eventsOptions?.signal?.aborted) streams.add(stream);
+    return stream;
+  };
+
   const extras: OsmyntClientExtras = {
     async signInWithDevLogin(login) {
       const session = await plain.auth.devLogin.mutate({ login });
@@ -120,8 +139,13 @@ export function createOsmyntClient(options: OsmyntClientOptions): OsmyntClient {
       await keeper?.setSession(null);
     },
     getSession: async () => (keeper ? await keeper.session() : null),
+    events: new Proxy(openStream, { get: (_fn, key) => Reflect.get(trpc.events, key) }) as OsmyntClientExtras["events"],
+    onConnectionStatus: (listener) => watchConnection(wsClient.connectionState, listener),
     connectionState: wsClient.connectionState,
-    close: () => wsClient.close(),
+    async close() {
+      for (const stream of [...streams]) await stream.return();
+      await wsClient.close();
+    },
   };
   // tRPC's client is a proxy that turns every property into a procedure path; the few extras are
   // answered first, and everything else still reaches it.

@@ -16,8 +16,12 @@ export type {
   TrackedEvent,
 } from "./app-router.js";
 export { createOsmyntClient, type OsmyntClient, type OsmyntClientExtras, type OsmyntClientOptions } from "./client.js";
+export { type ConnectionStatus, toConnectionStatus } from "./connection-status.js";
+export { EventStream, type EventsOptions, type OsmyntEvent, type OsmyntEventType } from "./event-stream.js";
 export { procedureKinds } from "./generated/router-types.js";
 export { callbackTokenSource, isUnauthorized, SessionKeeper, type SessionKeeperOptions, type TokenSource } from "./session-keeper.js";
 export { fileSessionStore, memorySessionStore, type SessionStore } from "./session-store.js";
+export type { EventSourceConstructor } from "./sse.js";
+export { ResyncRequiredError } from "./stream-errors.js";
 export { endpointsOf } from "./urls.js";
 export type { WebSocketConstructor } from "./websocket.js";

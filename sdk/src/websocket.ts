@@ -1,4 +1,6 @@
+import { createWSClient, type TRPCWebSocketClient } from "@trpc/client";
 import { WebSocket as NodeWebSocket } from "ws";
+import type { TokenSource } from "./session-keeper.js";
 
 /**
  * The WebSocket class the client may be given: the platform's, or the `ws` package's. Typed
@@ -10,4 +12,23 @@ export type WebSocketConstructor = abstract new (url: string, protocols?: string
 export function defaultWebSocket(): WebSocketConstructor {
   const platform = (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
   return platform ?? (NodeWebSocket as unknown as WebSocketConstructor);
+}
+
+/**
+ * The client's one WebSocket: opened on the first subscription and closed 5 s after the last,
+ * reconnecting with jittered backoff; tRPC resubscribes tracked streams with their last id.
+ */
+export function webSocketClient(url: string, tokens: TokenSource, WebSocket?: WebSocketConstructor): TRPCWebSocketClient {
+  return createWSClient({
+    url,
+    WebSocket: (WebSocket ?? defaultWebSocket()) as unknown as typeof globalThis.WebSocket,
+    // Read at every (re)connect: the server authenticates a WebSocket once, when it opens.
+    connectionParams: async () => {
+      const token = await tokens.accessToken();
+      return token ? { token } : null;
+    },
+    lazy: { enabled: true, closeMs: 5_000 },
+    keepAlive: { enabled: true, intervalMs: 20_000, pongTimeoutMs: 10_000 },
+    retryDelayMs: (attempt) => Math.min(30_000, 500 * 2 ** attempt) * (0.5 + Math.random() / 2),
+  });
 }
