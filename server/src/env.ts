@@ -9,7 +9,7 @@ const flag = z.preprocess(emptyAsUndefined, z.enum(["true", "false", "1", "0"]).
 const envSchema = z.object({
   NODE_ENV: z.preprocess(emptyAsUndefined, z.enum(["development", "test", "production"]).default("development")),
   HOST: z.preprocess(emptyAsUndefined, z.string().default("127.0.0.1")),
-  PORT: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(65535).default(8787)),
+  PORT: z.preprocess(emptyAsUndefined, z.coerce.number({ error: "must be a number" }).int().min(0).max(65535).default(8787)),
   PUBLIC_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^https?$/ }).optional()),
   DATABASE_URL: z.preprocess(
     emptyAsUndefined,
@@ -18,7 +18,7 @@ const envSchema = z.object({
       .regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL")
       .optional(),
   ),
-  DATABASE_POOL_SIZE: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(200).default(10)),
+  DATABASE_POOL_SIZE: z.preprocess(emptyAsUndefined, z.coerce.number({ error: "must be a number" }).int().min(1).max(200).default(10)),
   OSMYNT_DATA_DIR: z.preprocess(emptyAsUndefined, z.string().default("./.osmynt/data")),
   REDIS_URL: z.preprocess(
     emptyAsUndefined,
@@ -35,23 +35,40 @@ const envSchema = z.object({
       .default("osmynt"),
   ),
   JWT_SECRET: optionalString,
-  ACCESS_TOKEN_TTL_SECONDS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(30).max(86_400).default(900)),
-  REFRESH_TOKEN_TTL_DAYS: z.preprocess(emptyAsUndefined, z.coerce.number().min(0.001).max(365).default(30)),
+  ACCESS_TOKEN_TTL_SECONDS: z.preprocess(
+    emptyAsUndefined,
+    z.coerce.number({ error: "must be a number" }).int().min(30).max(86_400).default(900),
+  ),
+  REFRESH_TOKEN_TTL_DAYS: z.preprocess(emptyAsUndefined, z.coerce.number({ error: "must be a number" }).min(0.00001).max(365).default(30)),
   CORS_ORIGINS: optionalString,
   BODY_LIMIT_BYTES: z.preprocess(
     emptyAsUndefined,
     z.coerce
-      .number()
+      .number({ error: "must be a number" })
       .int()
       .min(1024)
       .max(64 * 1024 * 1024)
       .default(1024 * 1024),
   ),
-  RATE_LIMIT_PER_MINUTE: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).default(600)),
-  EVENT_RETENTION_DAYS: z.preprocess(emptyAsUndefined, z.coerce.number().min(0.001).max(3650).default(30)),
-  WS_MAX_CONNECTIONS_PER_USER: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(1000).default(20)),
-  SUBSCRIPTION_BUFFER_EVENTS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(10).max(1_000_000).default(2000)),
-  WS_MAX_BUFFERED_BYTES: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1024).max(1024 * 1024 * 1024).default(8 * 1024 * 1024)),
+  RATE_LIMIT_PER_MINUTE: z.preprocess(emptyAsUndefined, z.coerce.number({ error: "must be a number" }).int().min(1).default(600)),
+  EVENT_RETENTION_DAYS: z.preprocess(emptyAsUndefined, z.coerce.number({ error: "must be a number" }).min(0.001).max(3650).default(30)),
+  WS_MAX_CONNECTIONS_PER_USER: z.preprocess(
+    emptyAsUndefined,
+    z.coerce.number({ error: "must be a number" }).int().min(1).max(1000).default(20),
+  ),
+  SUBSCRIPTION_BUFFER_EVENTS: z.preprocess(
+    emptyAsUndefined,
+    z.coerce.number({ error: "must be a number" }).int().min(10).max(1_000_000).default(2000),
+  ),
+  WS_MAX_BUFFERED_BYTES: z.preprocess(
+    emptyAsUndefined,
+    z.coerce
+      .number({ error: "must be a number" })
+      .int()
+      .min(1024)
+      .max(1024 * 1024 * 1024)
+      .default(8 * 1024 * 1024),
+  ),
   LOG_LEVEL: z.preprocess(emptyAsUndefined, z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info")),
   TRUST_PROXY: flag,
   GITHUB_CLIENT_ID: optionalString,
@@ -85,6 +102,35 @@ export interface Config {
   trustProxy: boolean;
 }
 
+function splitOrigins(value: string | undefined): string[] {
+  return (value ?? "")
+    .split(",")
+    .map((o) => o.trim())
+    .filter(Boolean);
+}
+
+function crossFieldProblems(source: Record<string, string | undefined>): string[] {
+  const raw = (name: string) => {
+    const v = source[name]?.trim();
+    return v ? v : undefined;
+  };
+  const problems: string[] = [];
+  const production = raw("NODE_ENV") === "production";
+  const secret = raw("JWT_SECRET");
+  if (secret !== undefined && secret.length < 32) problems.push("JWT_SECRET: must be at least 32 characters");
+  if (production && secret === undefined) problems.push("JWT_SECRET: required in production (at least 32 random characters)");
+  const cors = splitOrigins(raw("CORS_ORIGINS"));
+  if (production && cors.includes("*")) problems.push("CORS_ORIGINS: a wildcard is refused in production; list the allowed origins");
+  for (const origin of cors) {
+    if (origin !== "*" && !/^https?:\/\/[^/\s]+$/.test(origin))
+      problems.push(`CORS_ORIGINS: "${origin}" is not an origin like https://example.com`);
+  }
+  if ((raw("GITHUB_CLIENT_ID") === undefined) !== (raw("GITHUB_CLIENT_SECRET") === undefined)) {
+    problems.push("GITHUB_CLIENT_ID / GITHUB_CLIENT_SECRET: set both or neither");
+  }
+  return problems;
+}
+
 export class ConfigError extends Error {
   override readonly name = "ConfigError";
 }
@@ -101,29 +147,15 @@ export function isLoopbackHost(host: string): boolean {
  */
 export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
   const parsed = envSchema.safeParse(source);
-  const problems: string[] = [];
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) problems.push(`${issue.path.join(".")}: ${issue.message}`);
-    throw new ConfigError(`Invalid configuration:\n  ${problems.join("\n  ")}`);
-  }
+  // Cross-field rules read the raw strings, so they are reported even when some value failed to parse.
+  const problems = [
+    ...(parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`)),
+    ...crossFieldProblems(source),
+  ];
+  if (!parsed.success || problems.length > 0) throw new ConfigError(`Invalid configuration:\n  ${problems.join("\n  ")}`);
   const e = parsed.data;
   const production = e.NODE_ENV === "production";
-
-  if (e.JWT_SECRET !== undefined && e.JWT_SECRET.length < 32) problems.push("JWT_SECRET: must be at least 32 characters");
-  if (production && e.JWT_SECRET === undefined) problems.push("JWT_SECRET: required in production (at least 32 random characters)");
-  const cors = (e.CORS_ORIGINS ?? "")
-    .split(",")
-    .map((o) => o.trim())
-    .filter(Boolean);
-  if (production && cors.includes("*")) problems.push("CORS_ORIGINS: a wildcard is refused in production; list the allowed origins");
-  for (const origin of cors) {
-    if (origin !== "*" && !/^https?:\/\/[^/\s]+$/.test(origin))
-      problems.push(`CORS_ORIGINS: "${origin}" is not an origin like https://example.com`);
-  }
-  if ((e.GITHUB_CLIENT_ID === undefined) !== (e.GITHUB_CLIENT_SECRET === undefined)) {
-    problems.push("GITHUB_CLIENT_ID / GITHUB_CLIENT_SECRET: set both or neither");
-  }
-  if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n  ${problems.join("\n  ")}`);
+  const cors = splitOrigins(e.CORS_ORIGINS);
 
   const github =
     e.GITHUB_CLIENT_ID && e.GITHUB_CLIENT_SECRET ? { clientId: e.GITHUB_CLIENT_ID, clientSecret: e.GITHUB_CLIENT_SECRET } : null;

@@ -5,11 +5,10 @@ import { sessionIdOf } from "../helpers/tokens.js";
 import { expectTrpcError } from "../helpers/trpc-errors.js";
 
 /**
- * Real expiry, really waited for. 0.001 days (86.4 s) is the smallest refresh lifetime the
- * configuration accepts (REFRESH_TOKEN_TTL_DAYS min in server/src/env.ts); 30 s is the smallest
+ * Real expiry, really waited for: 0.0005 days (43 s) of refresh lifetime, longer than 30 s, the smallest
  * access token lifetime. The wait is computed from the expiry the server answered.
  */
-const REFRESH_TOKEN_TTL_DAYS = "0.001";
+const REFRESH_TOKEN_TTL_DAYS = "0.0005";
 const ACCESS_TOKEN_TTL_SECONDS = "30";
 const MAX_WAIT_MS = 100_000;
 

@@ -47,6 +47,13 @@ describe("loadConfig: every bad variable is named at once", () => {
     }
   });
 
+  it("names a value that fails to parse together with the cross-field problems", () => {
+    const { message } = configError({ PORT: "abc", JWT_SECRET: "short", NODE_ENV: "production", CORS_ORIGINS: "*" });
+    expect(message).toMatch(/PORT: must be a number/);
+    expect(message).toMatch(/JWT_SECRET: must be at least 32 characters/);
+    expect(message).toMatch(/CORS_ORIGINS: a wildcard is refused/);
+  });
+
   it("names every bad value among the cross-checked ones too", () => {
     const { message } = configError({ JWT_SECRET: "short", CORS_ORIGINS: "not-an-origin", GITHUB_CLIENT_ID: "only-the-id" });
     expect(message).toMatch(/JWT_SECRET: must be at least 32 characters/);
