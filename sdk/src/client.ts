@@ -1,16 +1,9 @@
-import {
-  createTRPCClient,
-  httpBatchLink,
-  httpLink,
-  splitLink,
-  type TRPCClient,
-  type TRPCWebSocketClient,
-  wsLink,
-} from "@trpc/client";
+import { createTRPCClient, httpBatchLink, httpLink, splitLink, type TRPCClient, type TRPCWebSocketClient, wsLink } from "@trpc/client";
 import type { AppRouter, Session } from "./app-router.js";
 import { authLink, tokenOf } from "./auth-link.js";
 import { type ConnectionStatus, watchConnection } from "./connection-status.js";
-import { EventStream, type EventsOptions, type Subscribe } from "./event-stream.js";
+import { EventStream } from "./event-stream.js";
+import type { EventsOptions, Subscribe } from "./event-types.js";
 import { callbackTokenSource, isUnauthorized, SessionKeeper, type TokenSource } from "./session-keeper.js";
 import { memorySessionStore, type SessionStore } from "./session-store.js";
 import { type EventSourceConstructor, sseSubscribe } from "./sse.js";

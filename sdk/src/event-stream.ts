@@ -1,36 +1,6 @@
 import type { Unsubscribable } from "@trpc/server/observable";
-import type { RouterProcedures } from "./app-router.js";
+import type { EventsOptions, OsmyntEvent, Subscribe, WireEvent } from "./event-types.js";
 import { isAuthError, isTransient, streamError } from "./stream-errors.js";
-
-/** An event as `events.subscribe` sends it, `sync.checkpoint` included. */
-export type WireEvent = RouterProcedures["events.subscribe"]["output"];
-
-/** The event types an app receives; `sync.checkpoint` only moves the cursor and is never yielded. */
-export type OsmyntEventType = Exclude<WireEvent["type"], "sync.checkpoint">;
-
-/** One event, a union discriminated by `type`: `OsmyntEvent<"share.created">` is one member. */
-export type OsmyntEvent<T extends OsmyntEventType = OsmyntEventType> = T extends OsmyntEventType
-  ? { [K in keyof WireEvent]: K extends "type" ? T : WireEvent[K] }
-  : never;
-
-export interface EventsOptions {
-  /** Resume after this event id (a cursor the app persisted); without it, live events from now on. */
-  lastEventId?: string;
-  /** Aborting it ends the iteration (it returns, it does not throw) and unsubscribes. */
-  signal?: AbortSignal;
-  /** `ws` (default) shares the client's WebSocket; `sse` opens an HTTP stream per subscription. */
-  transport?: "ws" | "sse";
-}
-
-export interface StreamHandlers {
-  onStarted(): void;
-  onData(event: { id: string; data: WireEvent }): void;
-  onError(error: unknown): void;
-  onComplete(): void;
-}
-
-/** One `events.subscribe` over some transport. */
-export type Subscribe = (input: { lastEventId: string } | undefined, handlers: StreamHandlers) => Unsubscribable;
 
 export interface StreamDeps {
   subscribe: Subscribe;

@@ -17,7 +17,8 @@ export type {
 } from "./app-router.js";
 export { createOsmyntClient, type OsmyntClient, type OsmyntClientExtras, type OsmyntClientOptions } from "./client.js";
 export { type ConnectionStatus, toConnectionStatus } from "./connection-status.js";
-export { EventStream, type EventsOptions, type OsmyntEvent, type OsmyntEventType } from "./event-stream.js";
+export { EventStream } from "./event-stream.js";
+export type { EventsOptions, OsmyntEvent, OsmyntEventType } from "./event-types.js";
 export { procedureKinds } from "./generated/router-types.js";
 export { callbackTokenSource, isUnauthorized, SessionKeeper, type SessionKeeperOptions, type TokenSource } from "./session-keeper.js";
 export { fileSessionStore, memorySessionStore, type SessionStore } from "./session-store.js";

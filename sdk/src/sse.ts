@@ -1,6 +1,6 @@
 import { createTRPCClient, httpSubscriptionLink } from "@trpc/client";
 import type { AppRouter } from "./app-router.js";
-import type { Subscribe } from "./event-stream.js";
+import type { Subscribe } from "./event-types.js";
 import type { TokenSource } from "./session-keeper.js";
 
 /**
