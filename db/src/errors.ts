@@ -11,6 +11,8 @@ export const appErrorCodes = [
   "PRECONDITION_FAILED",
   "TOO_MANY_REQUESTS",
   "PAYLOAD_TOO_LARGE",
+  /** An upstream service we depend on (GitHub) failed or did not answer in time. */
+  "BAD_GATEWAY",
   "INTERNAL_SERVER_ERROR",
 ] as const;
 

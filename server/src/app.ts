@@ -5,6 +5,7 @@ import websocket from "@fastify/websocket";
 import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from "@trpc/server/adapters/fastify";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { AppDeps } from "./deps.js";
+import { githubAuthRoutes } from "./http/github-auth.js";
 import { registerHealthRoutes } from "./http/health.js";
 import { registerMetrics } from "./http/metrics.js";
 import { trpcErrorBody, trpcFastifyErrorHandler } from "./http/trpc-errors.js";
@@ -66,6 +67,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   registerMetrics(app);
   registerHealthRoutes(app, deps);
+  await app.register(githubAuthRoutes, { prefix: "/auth/github", deps });
 
   // Encapsulated (no fastify-plugin): tRPC replaces the JSON parser in its own context only.
   await app.register(async (scope) => {

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { isIP } from "node:net";
 import { z } from "zod";
+import { type GitHubConfig, githubConfigOf, githubEnvShape } from "./auth/github-env.js";
 
 const emptyAsUndefined = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefined : v);
 const optionalString = z.preprocess(emptyAsUndefined, z.string().optional());
@@ -73,6 +74,7 @@ const envSchema = z.object({
   TRUST_PROXY: flag,
   GITHUB_CLIENT_ID: optionalString,
   GITHUB_CLIENT_SECRET: optionalString,
+  ...githubEnvShape,
 });
 
 export type RawEnv = z.input<typeof envSchema>;
@@ -92,7 +94,8 @@ export interface Config {
   };
   /** Null when devLogin is allowed; otherwise why it is not. */
   devLoginDisabledReason: string | null;
-  github: { clientId: string; clientSecret: string } | null;
+  /** Null when GitHub sign-in is not configured. */
+  github: GitHubConfig | null;
   corsOrigins: string[] | "*";
   bodyLimit: number;
   rateLimitPerMinute: number;
@@ -128,6 +131,11 @@ function crossFieldProblems(source: Record<string, string | undefined>): string[
   if ((raw("GITHUB_CLIENT_ID") === undefined) !== (raw("GITHUB_CLIENT_SECRET") === undefined)) {
     problems.push("GITHUB_CLIENT_ID / GITHUB_CLIENT_SECRET: set both or neither");
   }
+  // The OAuth callback must be the URL registered with GitHub, never one read from a request.
+  if (production && raw("GITHUB_CLIENT_ID") !== undefined && raw("PUBLIC_URL") === undefined)
+    problems.push(
+      "PUBLIC_URL: required in production when GitHub sign-in is configured (the OAuth callback is PUBLIC_URL/auth/github/callback)",
+    );
   return problems;
 }
 
@@ -157,8 +165,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   const production = e.NODE_ENV === "production";
   const cors = splitOrigins(e.CORS_ORIGINS);
 
-  const github =
-    e.GITHUB_CLIENT_ID && e.GITHUB_CLIENT_SECRET ? { clientId: e.GITHUB_CLIENT_ID, clientSecret: e.GITHUB_CLIENT_SECRET } : null;
+  const github = githubConfigOf(e);
   let devLoginDisabledReason: string | null = null;
   if (production) devLoginDisabledReason = "devLogin is disabled in production mode";
   else if (github) devLoginDisabledReason = "devLogin is disabled because GitHub sign-in is configured";

@@ -11,6 +11,8 @@ export interface HandshakeState {
   failure: string | null;
 }
 
+export type { HandshakeStatus, SealedSession };
+
 const live = sql`${handshakes.expiresAt} > now()`;
 
 async function describe(db: Executor, where: SQL): Promise<HandshakeState | undefined> {
@@ -30,7 +32,10 @@ async function describe(db: Executor, where: SQL): Promise<HandshakeState | unde
  * Starts a handshake for an editor's public key. Handshakes long past their expiry are swept here,
  * a few at a time, so the table stays small without a job of its own.
  */
-export async function createHandshake(db: Executor, params: { publicKey: string; ttlMs: number }): Promise<{ id: string; expiresAt: Date }> {
+export async function createHandshake(
+  db: Executor,
+  params: { publicKey: string; ttlMs: number },
+): Promise<{ id: string; expiresAt: Date }> {
   await db.execute(
     sql`delete from ${handshakes} where ${handshakes.id} in (select ${handshakes.id} from ${handshakes} where ${handshakes.expiresAt} < now() - interval '1 hour' limit 100)`,
   );

@@ -30,6 +30,74 @@ export interface RouterProcedures {
       };
     };
   };
+  /** Starts a browser sign-in for the editor's ephemeral P-256 key; open `authorizeUrl` in a browser. */
+  "auth.handshake.init": {
+    kind: "mutation";
+    input: {
+      publicKey: string;
+    };
+    output: {
+      handshakeId: string;
+      authorizeUrl: string;
+      expiresAt: string;
+    };
+  };
+  /**
+   * The sealed session the moment the browser flow finishes (then the subscription ends), or the
+   * error that ended the flow. It polls the handshake row, so it works on any instance, and never
+   * outlives the handshake's expiry.
+   */
+  "auth.handshake.onComplete": {
+    kind: "subscription";
+    input: {
+      handshakeId: string;
+    };
+    output: {
+      sealedSession: {
+        enc: string;
+        ciphertext: string;
+      };
+      status: "complete";
+    };
+    tracked: false;
+  };
+  /** `pending` until the browser finishes, then the sealed session, once; a second call is NOT_FOUND. */
+  "auth.handshake.retrieve": {
+    kind: "mutation";
+    input: {
+      handshakeId: string;
+    };
+    output: {
+      status: "complete";
+      sealedSession: {
+        enc: string;
+        ciphertext: string;
+      };
+    } | {
+      status: "pending";
+    };
+  };
+  /** Signs in with a GitHub access token (`gh auth token`, an editor's GitHub session). */
+  "auth.loginWithGitHubToken": {
+    kind: "mutation";
+    input: {
+      githubToken: string;
+    };
+    output: {
+      accessToken: string;
+      accessTokenExpiresAt: string;
+      refreshToken: string;
+      refreshTokenExpiresAt: string;
+      user: {
+        id: string;
+        login: string;
+        name: string | null;
+        email: string | null;
+        avatarUrl: string | null;
+        createdAt: string;
+      };
+    };
+  };
   "auth.logout": {
     kind: "mutation";
     input: void;
@@ -356,6 +424,10 @@ export interface RouterProcedures {
 /** Each procedure's kind, for code that needs it at run time. */
 export const procedureKinds = {
   "auth.devLogin": "mutation",
+  "auth.handshake.init": "mutation",
+  "auth.handshake.onComplete": "subscription",
+  "auth.handshake.retrieve": "mutation",
+  "auth.loginWithGitHubToken": "mutation",
   "auth.logout": "mutation",
   "auth.me": "query",
   "auth.refresh": "mutation",

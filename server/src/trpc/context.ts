@@ -14,6 +14,8 @@ export interface RequestMeta {
   userAgent: string | undefined;
   ip: string | undefined;
   transport: "http" | "ws" | "internal";
+  /** Where an HTTP request was sent (`http://host:port`), for links when PUBLIC_URL is not set. */
+  origin?: string | undefined;
   /** The WebSocket this context belongs to (WS transport only), for backpressure checks. */
   socket?: WebSocket | undefined;
 }
@@ -80,6 +82,7 @@ export function createContextFactory(deps: AppDeps) {
         userAgent: typeof userAgent === "string" ? userAgent : undefined,
         ip: raw.socket?.remoteAddress,
         transport: isWs ? "ws" : "http",
+        origin: isWs ? undefined : `${req.protocol}://${req.host}`,
         socket,
       },
     });

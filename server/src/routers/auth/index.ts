@@ -11,6 +11,8 @@ import {
   sessionSchema,
 } from "./auth.types.js";
 import { endSession } from "./end-session.js";
+import { loginWithGitHubToken } from "./github-token.js";
+import { handshakeRouter } from "./handshake.js";
 import { openSession, sessionTokens, toSelfUser } from "./issue-session.js";
 
 const refreshFailures = {
@@ -20,6 +22,12 @@ const refreshFailures = {
 } as const;
 
 export const authRouter = router({
+  /** Browser sign-in with GitHub for an editor: init, then onComplete (or retrieve). */
+  handshake: handshakeRouter,
+
+  /** Signs in with a GitHub access token (`gh auth token`, an editor's GitHub session). */
+  loginWithGitHubToken,
+
   /** Local development only: signs in (creating if needed) a user by login, no password. */
   devLogin: publicProcedure
     .input(devLoginInput)
