@@ -8,6 +8,7 @@ import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
+import { hasCluster, readTemplate } from "./pglite-template.js";
 import * as schema from "./schema/index.js";
 
 export type Schema = typeof schema;
@@ -86,8 +87,10 @@ function createPostgres(url: string, options: DbOptions): DbHandle {
 }
 
 async function createPglite(dataDir: string): Promise<DbHandle> {
-  if (!dataDir.startsWith("memory://")) mkdirSync(dataDir, { recursive: true });
-  const client = await PGlite.create(dataDir);
+  const inMemory = dataDir.startsWith("memory://");
+  if (!inMemory) mkdirSync(dataDir, { recursive: true });
+  const template = inMemory || !hasCluster(dataDir) ? readTemplate() : undefined;
+  const client = await PGlite.create(dataDir, template ? { loadDataDir: template } : {});
   const db = drizzlePglite(client, { schema }) as unknown as Database;
   return {
     db,
