@@ -17,11 +17,26 @@ export type {
 } from "./app-router.js";
 export { createOsmyntClient, type OsmyntClient, type OsmyntClientExtras, type OsmyntClientOptions } from "./client.js";
 export { type ConnectionStatus, toConnectionStatus } from "./connection-status.js";
+export { fromBase64url, fromHex, toBase64url, toHex } from "./crypto/encoding.js";
+export {
+  generateHandshakeKeyPair,
+  type HandshakeKeyPair,
+  handshakeInfo,
+  openSealedSession,
+  SealedSessionError,
+} from "./crypto/handshake-crypto.js";
+export { handshakeSuite, hpkeOpen } from "./crypto/hpke.js";
 export { EventStream } from "./event-stream.js";
 export type { EventsOptions, OsmyntEvent, OsmyntEventType } from "./event-types.js";
 export { procedureKinds } from "./generated/router-types.js";
 export { callbackTokenSource, isUnauthorized, SessionKeeper, type SessionKeeperOptions, type TokenSource } from "./session-keeper.js";
 export { fileSessionStore, memorySessionStore, type SessionStore } from "./session-store.js";
+export {
+  type BrowserSignInTransport,
+  browserSignInTransport,
+  type SignInWithBrowserOptions,
+  signInWithBrowser,
+} from "./sign-in-browser.js";
 export type { EventSourceConstructor } from "./sse.js";
 export { ResyncRequiredError } from "./stream-errors.js";
 export { endpointsOf } from "./urls.js";

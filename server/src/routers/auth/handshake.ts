@@ -1,6 +1,7 @@
-import { createHandshake, getHandshakeState, type SealedSession, takeSealedSession } from "@osmynt/db";
+import { createHandshake, getHandshakeState, isAppError, type SealedSession, takeSealedSession } from "@osmynt/db";
 import { importHandshakeKey } from "../../auth/handshake-seal.js";
 import type { Context } from "../../trpc/context.js";
+import { toTRPCError } from "../../trpc/errors.js";
 import { publicProcedure, router } from "../../trpc/init.js";
 import { publicBaseUrl, requireGitHub } from "./github-sign-in.js";
 import { handshakeInitInput, handshakeInitOutput, handshakeRefInput, handshakeRetrieveOutput } from "./handshake.types.js";
@@ -64,18 +65,24 @@ export const handshakeRouter = router({
    * outlives the handshake's expiry.
    */
   onComplete: publicProcedure.input(handshakeRefInput).subscription(async function* ({ ctx, input, signal }) {
-    while (!signal?.aborted) {
-      const state = await getHandshakeState(ctx.db, input.handshakeId);
-      if (state?.status === "complete" && !state.expired) {
-        const taken = await take(ctx, input.handshakeId);
-        if (taken) {
-          yield { status: "complete" as const, ...taken };
-          return;
+    try {
+      while (!signal?.aborted) {
+        const state = await getHandshakeState(ctx.db, input.handshakeId);
+        if (state?.status === "complete" && !state.expired) {
+          const taken = await take(ctx, input.handshakeId);
+          if (taken) {
+            yield { status: "complete" as const, ...taken };
+            return;
+          }
+        } else if (!state || !isWaiting(state)) {
+          throw handshakeError(input.handshakeId, state);
         }
-      } else if (!state || !isWaiting(state)) {
-        throw handshakeError(input.handshakeId, state);
+        await sleep(POLL_MS, signal);
       }
-      await sleep(POLL_MS, signal);
+    } catch (error) {
+      // Thrown while iterating, past the middleware that maps domain errors: map it here, or the
+      // editor would get INTERNAL_SERVER_ERROR instead of NOT_FOUND or the failure's reason.
+      throw isAppError(error) ? toTRPCError(error) : error;
     }
   }),
 });
