@@ -8,7 +8,7 @@ import type { AppDeps } from "./deps.js";
 import { githubAuthRoutes } from "./http/github-auth.js";
 import { registerHealthRoutes } from "./http/health.js";
 import { registerMetrics } from "./http/metrics.js";
-import { trpcErrorBody, trpcFastifyErrorHandler } from "./http/trpc-errors.js";
+import { trpcFastifyErrorHandler } from "./http/trpc-errors.js";
 import { type AppRouter, appRouter } from "./routers/_app.js";
 import { createContextFactory } from "./trpc/context.js";
 
@@ -44,9 +44,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     max: config.rateLimitPerMinute,
     timeWindow: "1 minute",
     allowList: (req) => req.url === "/health" || req.url === "/ready" || req.url === "/metrics",
+    // Thrown as an error: under /trpc the tRPC-shaped error handler turns it into a 429 body.
     errorResponseBuilder: (_req, context) => ({
-      ...trpcErrorBody(429, `Too many requests: at most ${context.max} a minute; retry in ${Math.ceil(context.ttl / 1000)} s`),
       statusCode: 429,
+      code: "FST_RATE_LIMITED",
+      message: `Too many requests: at most ${context.max} a minute; retry in ${Math.ceil(context.ttl / 1000)} s`,
     }),
   });
   await app.register(websocket, {

@@ -8,6 +8,7 @@ const statusOf = {
   NOT_FOUND: 404,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
+  TOO_MANY_REQUESTS: 429,
 } as const;
 
 export type ExpectedCode = keyof typeof statusOf;
