@@ -6,6 +6,7 @@ import { EventStream } from "./event-stream.js";
 import type { EventsOptions, Subscribe } from "./event-types.js";
 import { callbackTokenSource, isUnauthorized, SessionKeeper, type TokenSource } from "./session-keeper.js";
 import { memorySessionStore, type SessionStore } from "./session-store.js";
+import { browserSignInTransport, type SignInWithBrowserOptions, signInWithBrowser } from "./sign-in-browser.js";
 import { type EventSourceConstructor, sseSubscribe } from "./sse.js";
 import { endpointsOf } from "./urls.js";
 import { type WebSocketConstructor, webSocketClient } from "./websocket.js";
@@ -32,6 +33,14 @@ export interface OsmyntClientOptions {
 export interface OsmyntClientExtras {
   /** Signs in with `auth.devLogin` (local development servers only) and stores the session. */
   signInWithDevLogin(login: string): Promise<Session>;
+  /**
+   * Signs in with GitHub in the browser: `openUrl` opens the page, the session comes back sealed to
+   * a key that never leaves this process, and is stored.
+   * @example await client.signInWithBrowser({ openUrl: (url) => vscode.env.openExternal(vscode.Uri.parse(url)) });
+   */
+  signInWithBrowser(options: SignInWithBrowserOptions): Promise<Session>;
+  /** Signs in with a GitHub access token the caller holds (`gh auth token`) and stores the session. */
+  signInWithGitHubToken(githubToken: string): Promise<Session>;
   /** Ends the session on the server (if it is still open) and forgets it locally. */
   signOut(): Promise<void>;
   /** The stored session, if any (null with `getAccessToken`). */
@@ -120,6 +129,16 @@ export function createOsmyntClient(options: OsmyntClientOptions): OsmyntClient {
   const extras: OsmyntClientExtras = {
     async signInWithDevLogin(login) {
       const session = await plain.auth.devLogin.mutate({ login });
+      await keeper?.setSession(session);
+      return session;
+    },
+    signInWithBrowser: (signInOptions) =>
+      signInWithBrowser(
+        browserSignInTransport({ plain, live: trpc }, async (session) => await keeper?.setSession(session)),
+        signInOptions,
+      ),
+    async signInWithGitHubToken(githubToken) {
+      const session = await plain.auth.loginWithGitHubToken.mutate({ githubToken });
       await keeper?.setSession(session);
       return session;
     },
