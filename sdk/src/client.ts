@@ -134,7 +134,10 @@ export function createOsmyntClient(options: OsmyntClientOptions): OsmyntClient {
     },
     signInWithBrowser: (signInOptions) =>
       signInWithBrowser(
-        browserSignInTransport({ plain, live: trpc }, async (session) => await keeper?.setSession(session)),
+        browserSignInTransport(
+          { plain, live: trpc, connection: wsClient.connectionState },
+          async (session) => await keeper?.setSession(session),
+        ),
         signInOptions,
       ),
     async signInWithGitHubToken(githubToken) {

@@ -1,6 +1,7 @@
-import type { TRPCClient } from "@trpc/client";
+import type { TRPCClient, TRPCWebSocketClient } from "@trpc/client";
 import type { Unsubscribable } from "@trpc/server/observable";
 import type { AppRouter, RouterProcedures, Session } from "./app-router.js";
+import { watchConnection } from "./connection-status.js";
 import { generateHandshakeKeyPair, openSealedSession } from "./crypto/handshake-crypto.js";
 import { codeOf } from "./stream-errors.js";
 
@@ -28,6 +29,8 @@ export interface BrowserSignInTransport {
     handshakeId: string,
     handlers: { onData: (data: { sealedSession: Sealed }) => void; onError: (error: unknown) => void; onComplete: () => void },
   ): Unsubscribable;
+  /** Calls `listener` when the subscription's connection fails (it then waits by polling instead). */
+  onConnectionLost?(listener: () => void): () => void;
   store(session: Session): Promise<void>;
 }
 
@@ -54,16 +57,23 @@ function waitForSealed(t: BrowserSignInTransport, handshake: Init, options: Sign
   let cancel: (error: unknown) => void = () => {};
   const sealed = new Promise<Sealed>((resolve, reject) => {
     let settled = false;
+    let polling = false;
+    // Assigned below; handlers may run before that (a watcher reports the current state at once).
+    let unsubscribe = () => {};
+    let stopWatching = () => {};
     const finish = (outcome: () => void) => {
       if (settled) return;
       settled = true;
-      subscription.unsubscribe();
+      unsubscribe();
+      stopWatching();
       options.signal?.removeEventListener("abort", onAbort);
       outcome();
     };
     const fallBack = () => {
-      if (settled) return;
-      subscription.unsubscribe();
+      if (settled || polling) return;
+      polling = true;
+      unsubscribe();
+      stopWatching();
       pollRetrieve(t, handshake, options).then(
         (value) => finish(() => resolve(value)),
         (error) => finish(() => reject(error)),
@@ -75,6 +85,11 @@ function waitForSealed(t: BrowserSignInTransport, handshake: Init, options: Sign
       onError: (error) => (codeOf(error) === undefined ? fallBack() : finish(() => reject(error))),
       onComplete: fallBack,
     });
+    unsubscribe = () => subscription.unsubscribe();
+    if (settled || polling) unsubscribe();
+    // A WebSocket that cannot connect (a proxy that blocks it) only retries; it never errors the subscription.
+    stopWatching = t.onConnectionLost?.(fallBack) ?? stopWatching;
+    if (settled || polling) stopWatching();
     options.signal?.addEventListener("abort", onAbort, { once: true });
     cancel = (error) => finish(() => reject(error));
   });
@@ -111,13 +126,17 @@ export async function signInWithBrowser(t: BrowserSignInTransport, options: Sign
  * editor is signing in) for init and retrieve, and `live` (the WebSocket) for the subscription.
  */
 export function browserSignInTransport(
-  clients: { plain: TRPCClient<AppRouter>; live: TRPCClient<AppRouter> },
+  clients: { plain: TRPCClient<AppRouter>; live: TRPCClient<AppRouter>; connection?: TRPCWebSocketClient["connectionState"] },
   store: (session: Session) => Promise<void>,
 ): BrowserSignInTransport {
+  const { connection } = clients;
   return {
     init: (publicKey) => clients.plain.auth.handshake.init.mutate({ publicKey }),
     retrieve: (handshakeId) => clients.plain.auth.handshake.retrieve.mutate({ handshakeId }),
     onComplete: (handshakeId, handlers) => clients.live.auth.handshake.onComplete.subscribe({ handshakeId }, handlers),
+    ...(connection && {
+      onConnectionLost: (listener: () => void) => watchConnection(connection, (status) => status.state === "reconnecting" && listener()),
+    }),
     store,
   };
 }

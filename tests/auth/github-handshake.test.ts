@@ -1,7 +1,8 @@
 import { schema } from "@osmynt/db";
-import { generateHandshakeKeyPair, openSealedSession, SealedSessionError, toBase64url } from "@osmynt/sdk";
+import { createOsmyntClient, generateHandshakeKeyPair, openSealedSession, SealedSessionError, toBase64url } from "@osmynt/sdk";
 import { count, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
 import { randomLogin, rawCall } from "../helpers/factories.js";
 import { type FakeGitHub, startFakeGitHub } from "../helpers/fake-github.js";
 import { followBrowser, retrieve, startHandshake } from "../helpers/github-flow.js";
@@ -227,6 +228,66 @@ describe("a server without GitHub configured", () => {
       const page = await fetch(`${plain.url}${path}`, { redirect: "manual" });
       expect(page.status).toBe(404);
       expect(await page.text()).toContain("GitHub sign-in is not configured on this server.");
+    }
+  });
+});
+
+describe("the SDK's sign-in methods", () => {
+  /** A WebSocket that never connects, like one a proxy blocks. */
+  class BlockedWebSocket extends WebSocket {
+    constructor(_url: string, protocols?: string | string[]) {
+      super("ws://127.0.0.1:9/blocked", protocols);
+    }
+  }
+
+  it("signInWithBrowser falls back to polling retrieve when the WebSocket cannot connect", async () => {
+    const github = fake.addUser({ login: randomLogin("gh") });
+    const client = createOsmyntClient({ url: server.url, WebSocket: BlockedWebSocket });
+    try {
+      const session = await client.signInWithBrowser({ openUrl: async (url) => void (await followBrowser(url)), pollIntervalMs: 100 });
+      seen.push(session.accessToken, session.refreshToken);
+      expect(session.user.login).toBe(github.login);
+      expect((await client.auth.me.query()).login).toBe(github.login);
+      expect(server.logs.join("\n")).toContain("/trpc/auth.handshake.retrieve");
+    } finally {
+      await client.close();
+    }
+  });
+
+  it("signInWithBrowser rejects with openUrl's error, and with the signal's reason when aborted", async () => {
+    const client = createOsmyntClient({ url: server.url });
+    try {
+      await expect(
+        client.signInWithBrowser({
+          openUrl: () => {
+            throw new Error("no browser on this machine");
+          },
+        }),
+      ).rejects.toThrow("no browser on this machine");
+      const controller = new AbortController();
+      const waiting = client.signInWithBrowser({
+        openUrl: () => controller.abort(new Error("the user cancelled")),
+        signal: controller.signal,
+      });
+      await expect(waiting).rejects.toThrow("the user cancelled");
+      expect(await client.getSession()).toBeNull();
+    } finally {
+      await client.close();
+    }
+  });
+
+  it("signInWithGitHubToken stores the session; a refused token stores nothing", async () => {
+    const github = fake.addUser({ login: randomLogin("gh") });
+    const client = createOsmyntClient({ url: server.url });
+    try {
+      await expect(client.signInWithGitHubToken("gho_refusedrefusedrefusedrefused00")).rejects.toThrow(/GitHub did not accept the token/);
+      expect(await client.getSession()).toBeNull();
+      const session = await client.signInWithGitHubToken(fake.tokenFor(github.login));
+      seen.push(session.accessToken, session.refreshToken);
+      expect(await client.getSession()).toEqual(session);
+      expect((await client.auth.me.query()).login).toBe(github.login);
+    } finally {
+      await client.close();
     }
   });
 });
