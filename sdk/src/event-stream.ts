@@ -61,6 +61,11 @@ export class EventStream implements AsyncIterableIterator<OsmyntEvent> {
     return this.#cursor;
   }
 
+  /** Events received but not yet handed out: at most 1000, past which the stream pauses. */
+  get buffered(): number {
+    return this.#queue.length;
+  }
+
   [Symbol.asyncIterator](): this {
     return this;
   }

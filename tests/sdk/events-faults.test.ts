@@ -1,4 +1,11 @@
-import { createOsmyntClient, type EventStream, memorySessionStore, type OsmyntClient, type OsmyntEvent } from "@osmynt/sdk";
+import {
+  createOsmyntClient,
+  type EventStream,
+  memorySessionStore,
+  type OsmyntClient,
+  type OsmyntEvent,
+  type WebSocketConstructor,
+} from "@osmynt/sdk";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { signUp, type TestSession } from "../helpers/factories.js";
@@ -25,7 +32,7 @@ afterAll(async () => {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function client(session: TestSession, options: { url?: string; WebSocket?: typeof WebSocket } = {}): OsmyntClient {
+function client(session: TestSession, options: { url?: string; WebSocket?: WebSocketConstructor } = {}): OsmyntClient {
   const c = createOsmyntClient({ url: options.url ?? server.url, session: memorySessionStore(session), WebSocket: options.WebSocket });
   clients.push(c);
   return c;
@@ -72,14 +79,23 @@ describe("network drops", () => {
 
       const batches = 30;
       const perBatch = 10;
-      const received = take(stream, batches * perBatch, 90_000);
+      const events: OsmyntEvent[] = [];
+      const reading = (async () => {
+        for await (const event of stream) if (events.push(event) >= batches * perBatch) break;
+      })();
+      const done = within(reading, 90_000, "every event");
+      done.catch(() => {}); // awaited below; this only keeps an early failure from being unhandled
+      await emitUserEvents(server, user.user.id, perBatch, perBatch, "b0.");
+      // Drops start once events flow: before the first one arrives a fresh stream has no cursor to
+      // resume from (see the SDK README's limits).
+      for (const deadline = Date.now() + 10_000; events.length < perBatch && Date.now() < deadline; ) await sleep(20);
       // One drop in each 3.5 s slot, at a random point of its first 1.2 s, so they never overlap.
       const drops = [0, 1, 2].map((slot) => setTimeout(() => proxy.drop(2_000), slot * 3_500 + Math.random() * 1_200));
-      for (let b = 0; b < batches; b++) {
-        await emitUserEvents(server, user.user.id, perBatch, perBatch, `b${b}.`);
+      for (let b = 1; b < batches; b++) {
         await sleep(350);
+        await emitUserEvents(server, user.user.id, perBatch, perBatch, `b${b}.`);
       }
-      const events = await received;
+      await done;
       for (const timer of drops) clearTimeout(timer);
 
       expect(proxy.drops()).toBe(3);

@@ -61,6 +61,7 @@ async function quietFor(stream: EventStream, ms: number): Promise<boolean> {
   );
 }
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const tags = (events: OsmyntEvent[]) => events.map((e) => `${e.payload.tag}${e.payload.n}`);
 
 describe("client.events()", () => {
@@ -110,6 +111,19 @@ describe("client.events()", () => {
     await emitUserEvents(server, user.user.id, 2, 2, "c");
     expect(tags(await take(resumed, 2))).toEqual(["c0", "c1"]);
     expect(await quietFor(resumed, 500)).toBe(true);
+  });
+
+  it("holds at most 1000 events for a reader that stops pulling, and fetches the rest when it pulls again", async () => {
+    const user = await signUp(server);
+    const stream = client(user).events();
+    await within(stream.ready, 5_000, "the subscription to start");
+    await emitUserEvents(server, user.user.id, 5_000, 500, "p");
+    for (const deadline = Date.now() + 10_000; stream.buffered < 1_000 && Date.now() < deadline; ) await sleep(50);
+    await sleep(300);
+    expect(stream.buffered).toBe(1_000);
+    const events = await take(stream, 5_000, 60_000);
+    expect(events.map((e) => e.payload.n)).toEqual(Array.from({ length: 5_000 }, (_, i) => i));
+    expect(await quietFor(stream, 300)).toBe(true);
   });
 
   it("ends when the signal is aborted", async () => {
