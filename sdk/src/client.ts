@@ -154,6 +154,7 @@ export function createOsmyntClient(options: OsmyntClientOptions): OsmyntClient {
       await keeper?.setSession(null);
     },
     getSession: async () => (keeper ? await keeper.session() : null),
+    // Callable for the stream, while its properties stay the router's `events.*` procedures.
     events: new Proxy(openStream, { get: (_fn, key) => Reflect.get(trpc.events, key) }) as OsmyntClientExtras["events"],
     onConnectionStatus: (listener) => watchConnection(wsClient.connectionState, listener),
     connectionState: wsClient.connectionState,
