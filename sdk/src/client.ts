@@ -2,12 +2,13 @@ import { createTRPCClient, httpBatchLink, httpLink, splitLink, type TRPCClient, 
 import type { AppRouter, Session } from "./app-router.js";
 import { authLink, tokenOf } from "./auth-link.js";
 import { type ConnectionStatus, watchConnection } from "./connection-status.js";
-import { EventStream } from "./event-stream.js";
-import type { EventsOptions, Subscribe } from "./event-types.js";
+import type { EventStream } from "./event-stream.js";
+import { eventStreams } from "./event-streams.js";
+import type { EventsOptions } from "./event-types.js";
 import { callbackTokenSource, isUnauthorized, SessionKeeper, type TokenSource } from "./session-keeper.js";
 import { memorySessionStore, type SessionStore } from "./session-store.js";
 import { browserSignInTransport, type SignInWithBrowserOptions, signInWithBrowser } from "./sign-in-browser.js";
-import { type EventSourceConstructor, sseSubscribe } from "./sse.js";
+import type { EventSourceConstructor } from "./sse.js";
 import { endpointsOf } from "./urls.js";
 import { type WebSocketConstructor, webSocketClient } from "./websocket.js";
 
@@ -109,22 +110,13 @@ export function createOsmyntClient(options: OsmyntClientOptions): OsmyntClient {
     ],
   });
 
-  const streams = new Set<EventStream>();
-  const sse = sseSubscribe({ url: endpoints.http, tokens, fetch: fetchImpl, headers: options.headers, EventSource: options.EventSource });
-  const ws: Subscribe = (input, handlers) => trpc.events.subscribe.subscribe(input, handlers);
-
-  const openStream = (eventsOptions?: EventsOptions) => {
-    const stream = new EventStream(
-      {
-        subscribe: eventsOptions?.transport === "sse" ? sse : ws,
-        recover: async () => await tokens.recover(await tokens.accessToken()),
-        onEnd: (ended) => streams.delete(ended),
-      },
-      eventsOptions,
-    );
-    if (!eventsOptions?.signal?.aborted) streams.add(stream);
-    return stream;
-  };
+  const streams = eventStreams((input, handlers) => trpc.events.subscribe.subscribe(input, handlers), tokens, {
+    url: endpoints.http,
+    tokens,
+    fetch: fetchImpl,
+    headers: options.headers,
+    EventSource: options.EventSource,
+  });
 
   const extras: OsmyntClientExtras = {
     async signInWithDevLogin(login) {
@@ -155,11 +147,11 @@ export function createOsmyntClient(options: OsmyntClientOptions): OsmyntClient {
     },
     getSession: async () => (keeper ? await keeper.session() : null),
     // Callable for the stream, while its properties stay the router's `events.*` procedures.
-    events: new Proxy(openStream, { get: (_fn, key) => Reflect.get(trpc.events, key) }) as OsmyntClientExtras["events"],
+    events: new Proxy(streams.start, { get: (_fn, key) => Reflect.get(trpc.events, key) }) as OsmyntClientExtras["events"],
     onConnectionStatus: (listener) => watchConnection(wsClient.connectionState, listener),
     connectionState: wsClient.connectionState,
     async close() {
-      for (const stream of [...streams]) await stream.return();
+      await streams.endAll();
       await wsClient.close();
     },
   };
