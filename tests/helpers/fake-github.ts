@@ -37,7 +37,6 @@ export async function startFakeGitHub() {
   const users = new Map<string, FakeGitHubUser>();
   const codes = new Map<string, { login: string; redirectUri: string | null }>();
   const tokens = new Map<string, string>();
-  const requests: string[] = [];
   const modes = { token: "ok" as FakeMode, user: "ok" as FakeMode };
   let approveAs: string | null = null;
   // GitHub ids are unique in the engine's database, which test files share on the services backend.
@@ -56,7 +55,6 @@ export async function startFakeGitHub() {
 
   const server = createServer(async (req, res) => {
     const url = new URL(req.url ?? "/", "http://fake");
-    requests.push(`${req.method} ${url.pathname}`);
     const q = url.searchParams;
 
     if (req.method === "GET" && url.pathname === "/login/oauth/authorize") {
@@ -123,7 +121,6 @@ export async function startFakeGitHub() {
 
   return {
     url,
-    requests,
     modes,
     /** Every token this fake handed out: none of them may ever appear in the engine's logs. */
     issuedTokens: () => [...tokens.keys()],

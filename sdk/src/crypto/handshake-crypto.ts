@@ -60,7 +60,10 @@ export async function openSealedSession(params: {
   } catch (error) {
     throw new SealedSessionError("the sealed session does not open with this key for this handshake", { cause: error });
   }
-  const session = JSON.parse(new TextDecoder().decode(plaintext)) as Session;
+  let session: Session | undefined;
+  try {
+    session = JSON.parse(new TextDecoder().decode(plaintext)) as Session;
+  } catch {}
   if (typeof session?.accessToken !== "string" || typeof session.refreshToken !== "string")
     throw new SealedSessionError("the sealed session opened but holds no session");
   return session;
