@@ -26,7 +26,8 @@ describe("backpressure", () => {
     let closeReason = "";
     ws.on("message", (raw) => {
       const msg = JSON.parse(String(raw));
-      if (msg.result?.type === "data") received.push({ id: msg.result.id, n: msg.result.data.data.payload.n });
+      if (msg.result?.type === "data" && msg.result.data.data.type !== "sync.checkpoint")
+        received.push({ id: msg.result.id, n: msg.result.data.data.payload.n });
     });
     ws.on("close", (code, reason) => {
       closeCode = code;

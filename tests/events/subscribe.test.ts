@@ -81,6 +81,11 @@ describe("events.subscribe over WebSocket", () => {
     const future = collect((h) => c.client.events.subscribe.subscribe({ lastEventId: "999999999999" }, h));
     await future.until(() => future.errors.length > 0);
     expect(String(future.errors[0])).toMatch(/resync required/);
+    // Raised while the stream runs, yet still carrying its own code and details, not INTERNAL_SERVER_ERROR.
+    expect((future.errors[0] as { data?: { code?: string; details?: unknown } }).data).toMatchObject({
+      code: "PRECONDITION_FAILED",
+      details: { resyncRequired: true },
+    });
     const bad = collect((h) => c.client.events.subscribe.subscribe({ lastEventId: "12abc" }, h));
     await bad.until(() => bad.errors.length > 0);
     expect(String(bad.errors[0])).toMatch(/lastEventId/);

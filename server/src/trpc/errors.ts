@@ -1,5 +1,6 @@
 import { AppError, type AppErrorCode } from "@osmynt/db";
 import { TRPCError } from "@trpc/server";
+import { getHTTPStatusCodeFromError } from "@trpc/server/http";
 import { TRPC_ERROR_CODES_BY_KEY } from "@trpc/server/rpc";
 import { ZodError } from "zod";
 
@@ -57,10 +58,15 @@ export function formatError<TShape extends { message: string; data: object }>(sh
       data: { ...shape.data, code: "PARSE_ERROR" },
     };
   }
+  // Domain errors thrown while a subscription iterates never pass the mapping middleware (it wraps
+  // the call, not the stream), so their code is taken from the error itself here as well.
   if (cause instanceof AppError) {
+    const code = trpcCodeFor[cause.code];
     return {
       ...shape,
-      data: { ...shape.data, details: cause.details ?? null },
+      message: cause.message,
+      code: TRPC_ERROR_CODES_BY_KEY[code],
+      data: { ...shape.data, code, httpStatus: getHTTPStatusCodeFromError(new TRPCError({ code })), details: cause.details ?? null },
     };
   }
   if (error.code === "INTERNAL_SERVER_ERROR") return { ...shape, message: INTERNAL_MESSAGE };

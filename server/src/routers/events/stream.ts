@@ -53,6 +53,10 @@ export function toStreamEvent(row: EventRow): StreamEvent {
   };
 }
 
+function checkpoint(position: number): StreamEvent {
+  return { id: String(position), type: "sync.checkpoint", teamId: null, userId: null, payload: {}, createdAt: new Date().toISOString() };
+}
+
 /**
  * The user's event stream: backlog from the log after `lastEventId`, then live rows from the hub.
  * The hub listener is registered *before* the backlog is read, and rows at or below the last id
@@ -103,6 +107,11 @@ export async function* streamEvents(p: StreamParams): AsyncGenerator<StreamEvent
     }
 
     let lastYieldAt = Date.now();
+    if (p.lastEventId === null) {
+      // A fresh stream hands out its starting position at once, so a client that loses the
+      // connection before any event arrives resumes from here instead of from "now".
+      yield checkpoint(last);
+    }
     while (!p.signal?.aborted) {
       if (overflow || (p.socket && p.socket.bufferedAmount > p.maxBufferedBytes)) {
         p.socket?.close(CloseCodes.slowConsumer, "slow consumer: resume with lastEventId");
@@ -119,7 +128,7 @@ export async function* streamEvents(p: StreamParams): AsyncGenerator<StreamEvent
         wake = null;
         if (Date.now() - lastYieldAt >= CHECKPOINT_AFTER_MS && last > 0 && !p.signal?.aborted) {
           lastYieldAt = Date.now();
-          yield { id: String(last), type: "sync.checkpoint", teamId: null, userId: null, payload: {}, createdAt: new Date().toISOString() };
+          yield checkpoint(last);
         }
         continue;
       }
