@@ -80,8 +80,9 @@ export const handshakeRouter = router({
         await sleep(POLL_MS, signal);
       }
     } catch (error) {
-      // Thrown while iterating, past the middleware that maps domain errors: map it here, or the
-      // editor would get INTERNAL_SERVER_ERROR instead of NOT_FOUND or the failure's reason.
+      // Thrown while iterating, past the middleware that maps domain errors: mapped here, an
+      // expired or declined handshake is an answer (NOT_FOUND, PRECONDITION_FAILED), not a
+      // server failure for the error log.
       throw isAppError(error) ? toTRPCError(error) : error;
     }
   }),
