@@ -1,6 +1,9 @@
 import { defineConfig } from "vitest/config";
 
 const services = process.env.OSMYNT_TEST_BACKEND === "services";
+// End-to-end tests in a real browser need Debian's chromium, so they run as their own command
+// (`pnpm test:browser`, which CI runs) and `pnpm test` passes on a machine with only Node and npm.
+const browser = process.env.OSMYNT_TEST_BROWSER === "1";
 
 export default defineConfig({
   // Workspace packages resolve to their TypeScript source (the "osmynt-source" export condition).
@@ -13,9 +16,9 @@ export default defineConfig({
     },
   },
   test: {
-    name: services ? "services" : "embedded",
-    include: ["**/*.test.ts"],
-    exclude: ["node_modules/**", ...(services ? [] : ["**/*.services.test.ts"])],
+    name: `${services ? "services" : "embedded"}${browser ? "+browser" : ""}`,
+    include: browser ? ["**/*.browser.test.ts"] : ["**/*.test.ts"],
+    exclude: ["node_modules/**", ...(services ? [] : ["**/*.services.test.ts"]), ...(browser ? [] : ["**/*.browser.test.ts"])],
     globalSetup: ["./helpers/global-setup.ts"],
     testTimeout: 60_000,
     hookTimeout: 120_000,
