@@ -2,6 +2,7 @@ import cors from "@fastify/cors";
 import helmet from "@fastify/helmet";
 import rateLimit from "@fastify/rate-limit";
 import websocket from "@fastify/websocket";
+import { isAppError } from "@osmynt/db";
 import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from "@trpc/server/adapters/fastify";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { AppDeps } from "./deps.js";
@@ -82,7 +83,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         createContext: createContextFactory(deps),
         keepAlive: { enabled: true, pingMs: 25_000, pongWaitMs: 10_000 },
         onError({ error, path, type }) {
-          if (error.code === "INTERNAL_SERVER_ERROR") deps.logger.error({ err: error.cause ?? error, path, type }, "procedure failed");
+          // A domain error raised inside a subscription's stream arrives here still wrapped as
+          // INTERNAL_SERVER_ERROR; it is an answer to the client (resync, revoked), not a failure.
+          if (error.code === "INTERNAL_SERVER_ERROR" && !isAppError(error.cause)) {
+            deps.logger.error({ err: error.cause ?? error, path, type }, "procedure failed");
+          }
         },
       } satisfies FastifyTRPCPluginOptions<AppRouter>["trpcOptions"],
     });
