@@ -18,9 +18,13 @@ export type ExpectedCode = keyof typeof statusOf;
 
 /**
  * Asserts a tRPC error answer over HTTP: the status, the error code in `data`, a message that says
- * what went wrong, and nothing a client should not see (no stack). Returns the message.
+ * what went wrong, and nothing a client should not see (no stack). Returns the error.
  */
-export function expectTrpcError(response: { status: number; body: any }, code: ExpectedCode, message?: RegExp): string {
+export function expectTrpcError(
+  response: { status: number; body: any },
+  code: ExpectedCode,
+  message?: RegExp,
+): { message: string; data: any } {
   const shown = JSON.stringify(response.body);
   expect(response.status, shown).toBe(statusOf[code]);
   expect(response.body?.error?.data?.code, shown).toBe(code);
@@ -29,5 +33,5 @@ export function expectTrpcError(response: { status: number; body: any }, code: E
   expect(response.body.error.message.length, shown).toBeGreaterThan(10);
   if (message) expect(response.body.error.message, shown).toMatch(message);
   expect(response.body.error.data.stack, shown).toBeUndefined();
-  return response.body.error.message as string;
+  return response.body.error;
 }

@@ -147,7 +147,7 @@ describe("bad access tokens → UNAUTHORIZED 401 with distinct clear messages", 
   const now = () => Math.floor(Date.now() / 1000);
 
   async function check(token: string, message: RegExp, owner?: TestSession): Promise<string> {
-    const shown = expectTrpcError(await me(token), "UNAUTHORIZED", message);
+    const shown = expectTrpcError(await me(token), "UNAUTHORIZED", message).message;
     expectTrpcError(await rawCall(server, "auth.sessions.list", { kind: "query", token }), "UNAUTHORIZED", message);
     // a refused token ends nothing: logging out with it leaves the session it names alive
     expectTrpcError(await rawCall(server, "auth.logout", { token }), "UNAUTHORIZED", message);

@@ -20,27 +20,8 @@ export async function ok<T = any>(promise: Promise<{ status: number; body: any }
   return response.body.result.data as T;
 }
 
-const statusOf = {
-  BAD_REQUEST: 400,
-  UNAUTHORIZED: 401,
-  FORBIDDEN: 403,
-  NOT_FOUND: 404,
-  CONFLICT: 409,
-  PRECONDITION_FAILED: 412,
-} as const;
-
-export type ErrorCode = keyof typeof statusOf;
-
 /** Asserts a clear tRPC error: status, code, a message saying what is wrong, no stack. */
-export function expectError(response: { status: number; body: any }, code: ErrorCode, message?: RegExp): any {
-  const shown = JSON.stringify(response.body);
-  expect(response.status, shown).toBe(statusOf[code]);
-  expect(response.body?.error?.data?.code, shown).toBe(code);
-  expect(response.body.error.message.length, shown).toBeGreaterThan(10);
-  expect(response.body.error.data.stack, shown).toBeUndefined();
-  if (message) expect(response.body.error.message, shown).toMatch(message);
-  return response.body.error;
-}
+export { type ExpectedCode as ErrorCode, expectTrpcError as expectError } from "../helpers/trpc-errors.js";
 
 export interface TeamFixture {
   teamId: string;
