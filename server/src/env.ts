@@ -57,6 +57,10 @@ const envSchema = z.object({
     emptyAsUndefined,
     z.coerce.number({ error: "must be a number" }).int().min(1).max(1000).default(20),
   ),
+  SUBSCRIPTIONS_PER_USER: z.preprocess(
+    emptyAsUndefined,
+    z.coerce.number({ error: "must be a number" }).int().min(1).max(10_000).default(50),
+  ),
   SUBSCRIPTION_BUFFER_EVENTS: z.preprocess(
     emptyAsUndefined,
     z.coerce.number({ error: "must be a number" }).int().min(10).max(1_000_000).default(2000),
@@ -100,7 +104,7 @@ export interface Config {
   bodyLimit: number;
   rateLimitPerMinute: number;
   eventRetentionMs: number;
-  realtime: { maxConnectionsPerUser: number; subscriptionBufferEvents: number; maxBufferedBytes: number };
+  realtime: { maxConnectionsPerUser: number; maxSubscriptionsPerUser: number; subscriptionBufferEvents: number; maxBufferedBytes: number };
   logLevel: string;
   trustProxy: boolean;
 }
@@ -199,6 +203,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     realtime: {
       maxConnectionsPerUser: e.WS_MAX_CONNECTIONS_PER_USER,
       subscriptionBufferEvents: e.SUBSCRIPTION_BUFFER_EVENTS,
+      maxSubscriptionsPerUser: e.SUBSCRIPTIONS_PER_USER,
       maxBufferedBytes: e.WS_MAX_BUFFERED_BYTES,
     },
     logLevel: e.LOG_LEVEL,

@@ -1,6 +1,7 @@
 import { schema } from "@osmynt/db";
 import { lte } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
 import { backend } from "../helpers/backend.js";
 import { rawCall, signUp } from "../helpers/factories.js";
 import { emitUserEvents } from "../helpers/load.js";
@@ -144,6 +145,43 @@ describe("connection limits", () => {
     } finally {
       await limited.close();
     }
+  });
+});
+
+describe("stream and message limits", () => {
+  it("refuses event streams past the per-user limit with TOO_MANY_REQUESTS, and frees the slot on unsubscribe", async () => {
+    const limited = await startServer({ env: { SUBSCRIPTIONS_PER_USER: "2" }, shareDepsWith: server });
+    try {
+      const user = await signUp(limited);
+      const c = wsClient(limited, user.accessToken);
+      const first = collect((h) => c.client.events.subscribe.subscribe(undefined, h));
+      const second = collect((h) => c.client.events.subscribe.subscribe(undefined, h));
+      await new Promise((r) => setTimeout(r, 300));
+      const third = collect((h) => c.client.events.subscribe.subscribe(undefined, h));
+      await third.until(() => third.errors.length > 0);
+      expect(String(third.errors[0])).toMatch(/too many open event streams/);
+      expect((third.errors[0] as { data?: { code?: string } }).data?.code).toBe("TOO_MANY_REQUESTS");
+      expect(first.errors).toEqual([]);
+      first.unsubscribe();
+      await new Promise((r) => setTimeout(r, 300));
+      const fourth = collect((h) => c.client.events.subscribe.subscribe(undefined, h));
+      await emitUserEvents(limited, user.user.id, 1);
+      await fourth.until(() => fourth.events.length === 1);
+      expect(fourth.errors).toEqual([]);
+      second.unsubscribe();
+      fourth.unsubscribe();
+      c.close();
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it("closes a WebSocket that sends a message over 1 MiB (1009), before parsing it", async () => {
+    const ws = new WebSocket(server.wsUrl);
+    await new Promise((resolve, reject) => ws.once("open", resolve).once("error", reject));
+    const closed = new Promise<number>((resolve) => ws.once("close", (code) => resolve(code)));
+    ws.send("x".repeat(1024 * 1024 + 1));
+    expect(await closed).toBe(1009);
   });
 });
 

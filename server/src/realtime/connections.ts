@@ -15,6 +15,7 @@ export const CloseCodes = {
 export function createConnectionRegistry() {
   const bySession = new Map<string, Set<WebSocket>>();
   const perUser = new Map<string, number>();
+  const streamsPerUser = new Map<string, number>();
 
   return {
     /** False when the user already holds the maximum number of connections on this instance. */
@@ -36,6 +37,23 @@ export function createConnectionRegistry() {
         if (sockets.size === 0) bySession.delete(params.sessionId);
       });
       return true;
+    },
+    /**
+     * Counts an event stream against the user's limit on this instance (WebSocket and SSE alike).
+     * Returns its release function, or null when the user already has `max` open streams.
+     */
+    acquireStream(userId: string, max: number): (() => void) | null {
+      const count = streamsPerUser.get(userId) ?? 0;
+      if (count >= max) return null;
+      streamsPerUser.set(userId, count + 1);
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        const left = (streamsPerUser.get(userId) ?? 1) - 1;
+        if (left <= 0) streamsPerUser.delete(userId);
+        else streamsPerUser.set(userId, left);
+      };
     },
     closeSession(sessionId: string) {
       for (const socket of bySession.get(sessionId) ?? []) socket.close(CloseCodes.sessionRevoked, "session revoked");

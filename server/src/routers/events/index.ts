@@ -1,3 +1,4 @@
+import { AppError } from "@osmynt/db";
 import { tracked } from "@trpc/server";
 import { authedProcedure, router } from "../../trpc/init.js";
 import { subscribeInput } from "./events.types.js";
@@ -11,6 +12,14 @@ export const eventsRouter = router({
    * @see https://trpc.io/docs/server/subscriptions#tracked
    */
   subscribe: authedProcedure.input(subscribeInput).subscription(async function* ({ ctx, input, signal }) {
+    const max = ctx.config.realtime.maxSubscriptionsPerUser;
+    const release = ctx.deps.connections.acquireStream(ctx.user.id, max);
+    if (!release) {
+      throw new AppError(
+        "TOO_MANY_REQUESTS",
+        `too many open event streams for this user (at most ${max} per instance); close one and retry`,
+      );
+    }
     const stream = streamEvents({
       db: ctx.db,
       hub: ctx.deps.hub,
@@ -22,6 +31,10 @@ export const eventsRouter = router({
       bufferLimit: ctx.config.realtime.subscriptionBufferEvents,
       maxBufferedBytes: ctx.config.realtime.maxBufferedBytes,
     });
-    for await (const event of stream) yield tracked(event.id, event);
+    try {
+      for await (const event of stream) yield tracked(event.id, event);
+    } finally {
+      release();
+    }
   }),
 });
