@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { spawn } from "node:child_process";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import path from "node:path";
@@ -8,6 +9,9 @@ import { createOsmyntClient, type OsmyntClient } from "./client.js";
 import { fileSessionStore } from "./session-store.js";
 
 const usage = `Usage:
+  osmynt login --server URL --browser          sign in with GitHub in the browser (the link is printed too)
+  osmynt login --server URL --github-token     sign in with a GitHub token read from $GITHUB_TOKEN or stdin
+                                               (e.g.  gh auth token | osmynt login --server URL --github-token)
   osmynt login --server URL --dev-login NAME   sign in to a local development server
   osmynt whoami [--server URL]                 show who is signed in
   osmynt logout [--server URL]                 end the session and forget it
@@ -44,10 +48,36 @@ async function withClient<T>(server: string, run: (client: OsmyntClient) => Prom
   }
 }
 
-async function login(server: string | undefined, devLogin: string | undefined): Promise<void> {
+async function readStdin(): Promise<string> {
+  if (process.stdin.isTTY) throw new CliError("--github-token reads the token from $GITHUB_TOKEN or stdin, and neither has one");
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8").trim();
+}
+
+/** Prints the sign-in link and asks the desktop to open it; the printed link is enough on its own. */
+function openInBrowser(url: string): void {
+  console.log(`Open this link to sign in with GitHub:\n  ${url}`);
+  const opener = process.platform === "darwin" ? "open" : process.platform === "win32" ? "explorer" : "xdg-open";
+  spawn(opener, [url], { stdio: "ignore", detached: true })
+    .on("error", () => {})
+    .unref();
+}
+
+type LoginMethod = { devLogin?: string | undefined; githubToken?: boolean | undefined; browser?: boolean | undefined };
+
+async function login(server: string | undefined, method: LoginMethod): Promise<void> {
   if (!server) throw new UsageError("login needs --server URL");
-  if (!devLogin) throw new UsageError("login needs --dev-login NAME (GitHub sign-in is not in the CLI yet)");
-  const session = await withClient(server, (client) => client.signInWithDevLogin(devLogin));
+  const chosen = [method.devLogin !== undefined, method.githubToken, method.browser].filter(Boolean).length;
+  if (chosen !== 1) throw new UsageError("login needs exactly one of --browser, --github-token or --dev-login NAME");
+  // Tokens never come from the command line, where other users of the machine could read them.
+  const token = method.githubToken ? process.env.GITHUB_TOKEN?.trim() || (await readStdin()) : "";
+  if (method.githubToken && !token) throw new CliError("no GitHub token on stdin or in $GITHUB_TOKEN");
+  const session = await withClient(server, (client) => {
+    if (method.browser) return client.signInWithBrowser({ openUrl: openInBrowser });
+    if (method.githubToken) return client.signInWithGitHubToken(token);
+    return client.signInWithDevLogin(method.devLogin as string);
+  });
   const { configFile } = paths();
   await mkdir(path.dirname(configFile), { recursive: true, mode: 0o700 });
   await writeFile(configFile, `${JSON.stringify({ server }, null, 2)}\n`, { mode: 0o600 });
@@ -56,7 +86,7 @@ async function login(server: string | undefined, devLogin: string | undefined): 
 
 async function whoami(server: string): Promise<void> {
   const me = await withClient(server, async (client) => {
-    if (!(await client.getSession())) throw new CliError("not signed in; run: osmynt login --server URL --dev-login NAME");
+    if (!(await client.getSession())) throw new CliError("not signed in; run: osmynt login --server URL --browser");
     return client.auth.me.query();
   });
   console.log(`${me.login}${me.name && me.name !== me.login ? ` (${me.name})` : ""} on ${server}`);
@@ -75,7 +105,13 @@ async function main(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { server: { type: "string" }, "dev-login": { type: "string" }, help: { type: "boolean", short: "h" } },
+    options: {
+      server: { type: "string" },
+      "dev-login": { type: "string" },
+      "github-token": { type: "boolean" },
+      browser: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
   });
   const [command, ...extra] = positionals;
   if (values.help) {
@@ -84,10 +120,12 @@ async function main(argv: string[]): Promise<void> {
   }
   if (!command) throw new UsageError("no command given");
   if (extra.length > 0) throw new UsageError(`unexpected argument: ${extra[0]}`);
-  if (command === "login") return login(values.server, values["dev-login"]);
+  if (command === "login") {
+    return login(values.server, { devLogin: values["dev-login"], githubToken: values["github-token"], browser: values.browser });
+  }
   const server = values.server || process.env.OSMYNT_SERVER || (await savedServer(paths().configFile));
   if (command === "whoami" || command === "logout") {
-    if (!server) throw new CliError("no server known; run: osmynt login --server URL --dev-login NAME");
+    if (!server) throw new CliError("no server known; run: osmynt login --server URL --browser");
     return command === "whoami" ? whoami(server) : logout(server);
   }
   throw new UsageError(`unknown command: ${command}`);
