@@ -1,24 +1,13 @@
 import { randomBytes } from "node:crypto";
+import type { Session } from "@osmynt/sdk";
 import type { TestServer } from "./server.js";
 
 export function randomLogin(prefix = "u"): string {
   return `${prefix}-${randomBytes(5).toString("hex")}`;
 }
 
-export interface TestSession {
-  accessToken: string;
-  accessTokenExpiresAt: string;
-  refreshToken: string;
-  refreshTokenExpiresAt: string;
-  user: {
-    id: string;
-    login: string;
-    name: string | null;
-    avatarUrl: string | null;
-    email: string | null;
-    createdAt: string;
-  };
-}
+/** A session as the API answers it: the SDK's type, generated from the router. */
+export type TestSession = Session;
 
 /** A raw tRPC call over HTTP, for tests about the wire itself (bad input, status codes). */
 export async function rawCall(
