@@ -1,4 +1,4 @@
-import { AppError, findOrCreateLocalUser, listActiveSessions, newId, rotateRefreshToken } from "@osmynt/db";
+import { AppError, findOrCreateLocalUser, isAppError, listActiveSessions, newId, rotateRefreshToken } from "@osmynt/db";
 import { authedProcedure, publicProcedure, router } from "../../trpc/init.js";
 import { startPersonalTeam } from "../teams/manage-team.js";
 import {
@@ -66,7 +66,10 @@ export const authRouter = router({
           sessionId: result.sessionId,
           actorId: null,
           reason: "refresh-reuse",
-        }).catch(() => {});
+        }).catch((error: unknown) => {
+          // A concurrent reuse may have revoked it first; any other failure must not pass silently.
+          if (!(isAppError(error) && error.code === "NOT_FOUND")) throw error;
+        });
         ctx.log.warn({ sessionId: result.sessionId }, "refresh token reuse; session revoked");
         throw new AppError("UNAUTHORIZED", "refresh token was already used, so the session has been revoked; sign in again");
       }
