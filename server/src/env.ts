@@ -116,6 +116,51 @@ function splitOrigins(value: string | undefined): string[] {
     .filter(Boolean);
 }
 
+/**
+ * A rough entropy estimate of a secret from its own character statistics (Shannon entropy per
+ * character × length): enough to catch `xxxx…`, `abcabc…` and short dictionary phrases, which
+ * anyone can guess and then mint access tokens for any user. Real randomness (`openssl rand
+ * -base64 32`) scores far above the bar.
+ */
+export function estimatedSecretBits(secret: string): number {
+  const counts = new Map<string, number>();
+  for (const c of secret) counts.set(c, (counts.get(c) ?? 0) + 1);
+  let perChar = 0;
+  for (const n of counts.values()) perChar -= (n / secret.length) * Math.log2(n / secret.length);
+  return perChar * secret.length;
+}
+
+/** The shortest period that repeats to the whole string (`abab` → 2); the length when none does. */
+function period(text: string): number {
+  for (let p = 1; p <= text.length / 2; p++) if (text.length % p === 0 && text.slice(0, p).repeat(text.length / p) === text) return p;
+  return text.length;
+}
+
+export const MIN_SECRET_BITS = 96;
+
+function weakSecretProblem(secret: string): string | null {
+  const bits = Math.floor(estimatedSecretBits(secret));
+  const repeats = period(secret) < secret.length;
+  if (!repeats && bits >= MIN_SECRET_BITS && new Set(secret).size >= 8) return null;
+  return (
+    `JWT_SECRET: too predictable for production (${repeats ? "a repeated pattern" : `about ${bits} bits by its character statistics, under ${MIN_SECRET_BITS}`}); ` +
+    "whoever guesses it can sign access tokens for any user. Use 32 random bytes, e.g. `openssl rand -base64 32`"
+  );
+}
+
+/** Production talks to browsers and GitHub over HTTPS only; plain HTTP is for loopback (a laptop, a test). */
+function insecureUrlProblem(name: string, value: string | undefined): string | null {
+  if (value === undefined) return null;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return null; // the schema names a malformed URL
+  }
+  if (url.protocol === "https:" || isLoopbackHost(url.hostname)) return null;
+  return `${name}: must be https:// in production (${url.protocol}// is allowed for loopback addresses only): sign-in links, OAuth codes and tokens travel over it`;
+}
+
 function crossFieldProblems(source: Record<string, string | undefined>): string[] {
   const raw = (name: string) => {
     const v = source[name]?.trim();
@@ -126,6 +171,16 @@ function crossFieldProblems(source: Record<string, string | undefined>): string[
   const secret = raw("JWT_SECRET");
   if (secret !== undefined && secret.length < 32) problems.push("JWT_SECRET: must be at least 32 characters");
   if (production && secret === undefined) problems.push("JWT_SECRET: required in production (at least 32 random characters)");
+  if (production && secret !== undefined && secret.length >= 32) {
+    const weak = weakSecretProblem(secret);
+    if (weak) problems.push(weak);
+  }
+  if (production) {
+    for (const name of ["PUBLIC_URL", "GITHUB_OAUTH_URL", "GITHUB_API_URL"]) {
+      const insecure = insecureUrlProblem(name, raw(name));
+      if (insecure) problems.push(insecure);
+    }
+  }
   const cors = splitOrigins(raw("CORS_ORIGINS"));
   if (production && cors.includes("*")) problems.push("CORS_ORIGINS: a wildcard is refused in production; list the allowed origins");
   for (const origin of cors) {

@@ -9,6 +9,7 @@ import { rowsForLogin } from "../helpers/rows.js";
 import { expectNoSecretsInLogs } from "../helpers/secret-scan.js";
 import { startServer, type TestServer } from "../helpers/server.js";
 import { expectTrpcError } from "../helpers/trpc-errors.js";
+import { waitFor } from "../helpers/wait.js";
 
 const TIMEOUT_MS = 600;
 let fake: FakeGitHub;
@@ -59,6 +60,11 @@ async function failingFlow(options: { decision?: "approve" | "deny"; status: num
   return { elapsedMs: Date.now() - started, callbackUrl };
 }
 
+/** A request GitHub never answers is aborted at the timeout: the engine closes its socket, not GitHub. */
+async function expectSocketsReleased() {
+  await waitFor("the engine to close its sockets to the unanswering GitHub", async () => fake.hungOpen() === 0, { timeoutMs: 1500 });
+}
+
 describe("the browser flow refuses cleanly", () => {
   it("denied consent: a page that says so, the editor hears `declined`, nothing is created", async () => {
     await failingFlow({ decision: "deny", status: 403, page: /You declined access on GitHub/, failure: /sign-in was declined on GitHub/ });
@@ -77,6 +83,7 @@ describe("the browser flow refuses cleanly", () => {
       failure: /did not answer in time/,
     });
     expect(elapsedMs).toBeLessThan(TIMEOUT_MS + 3000);
+    await expectSocketsReleased();
   });
 
   it("GitHub's HTTP-200-with-error answer to the code exchange: refused, nothing created", async () => {
@@ -89,6 +96,7 @@ describe("the browser flow refuses cleanly", () => {
     await failingFlow({ status: 502, page: /GitHub answered \/user with HTTP 502/, failure: /GitHub failed/ });
     fake.modes.user = "hang";
     await failingFlow({ status: 502, page: new RegExp(`GitHub did not answer /user within ${TIMEOUT_MS} ms`), failure: /GitHub failed/ });
+    await expectSocketsReleased();
   });
 
   it("a GitHub login that belongs to a local account here: refused, the local account untouched", async () => {

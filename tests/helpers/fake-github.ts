@@ -39,6 +39,12 @@ export async function startFakeGitHub() {
   const tokens = new Map<string, string>();
   const modes = { token: "ok" as FakeMode, user: "ok" as FakeMode };
   let approveAs: string | null = null;
+  // Requests the fake leaves unanswered ("hang"), so tests can see whether the engine let go of them.
+  const hung = new Set<IncomingMessage>();
+  const hang = (req: IncomingMessage) => {
+    hung.add(req);
+    req.socket.once("close", () => hung.delete(req));
+  };
   // GitHub ids are unique in the engine's database, which test files share on the services backend.
   let nextId = randomInt(1, 2 ** 40);
 
@@ -89,7 +95,7 @@ export async function startFakeGitHub() {
 
     if (req.method === "POST" && url.pathname === "/login/oauth/access_token") {
       const form = new URLSearchParams(await readBody(req));
-      if (modes.token === "hang") return;
+      if (modes.token === "hang") return hang(req);
       if (modes.token === "5xx") return send(res, 503, { message: "unicorn" });
       const basic = `Basic ${Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString("base64")}`;
       if (req.headers.authorization !== basic) return send(res, 200, { error: "incorrect_client_credentials" });
@@ -106,7 +112,7 @@ export async function startFakeGitHub() {
     }
 
     if (req.method === "GET" && (url.pathname === "/api/user" || url.pathname === "/api/user/emails")) {
-      if (modes.user === "hang") return;
+      if (modes.user === "hang") return hang(req);
       if (modes.user === "5xx") return send(res, 502, { message: "Server Error" });
       const user = userOf(req);
       if (!user) return send(res, 401, { message: "Bad credentials", documentation_url: "https://docs.github.com/rest" });
@@ -122,6 +128,8 @@ export async function startFakeGitHub() {
   return {
     url,
     modes,
+    /** Unanswered ("hang") requests whose socket the client still holds open. */
+    hungOpen: () => hung.size,
     /** Every token this fake handed out: none of them may ever appear in the engine's logs. */
     issuedTokens: () => [...tokens.keys()],
     /** Adds a GitHub user; the authorize page approves as the latest one added (or `approveAs`). */

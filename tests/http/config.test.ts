@@ -116,3 +116,45 @@ describe("loadConfig: defaults and devLogin mode", () => {
     );
   });
 });
+
+describe("loadConfig: production refuses guessable secrets and plain-HTTP URLs", () => {
+  const base = { NODE_ENV: "production", JWT_SECRET: GOOD_SECRET };
+
+  it("a JWT_SECRET of 32 identical characters, or a repeated pattern, saying why", () => {
+    const same = configError({ ...base, JWT_SECRET: "a".repeat(32) }).message;
+    expect(same).toMatch(/JWT_SECRET: too predictable for production/);
+    expect(same).toMatch(/whoever guesses it can sign access tokens for any user/);
+    expect(same).toMatch(/openssl rand -base64 32/);
+    expect(configError({ ...base, JWT_SECRET: "abcd1234".repeat(5) }).message).toMatch(/JWT_SECRET: too predictable .*repeated pattern/);
+    expect(configError({ ...base, JWT_SECRET: `${"0".repeat(30)}12` }).message).toMatch(/JWT_SECRET: too predictable .*bits/);
+  });
+
+  it("accepts random secrets (base64 and hex) and leaves development alone", () => {
+    expect(loadConfig({ ...base, JWT_SECRET: "E6vN/E1FqEXGjiaNhCpOwOLDN2zLxOklUQ0pjNGtqsk=" }).env).toBe("production");
+    expect(loadConfig({ ...base, JWT_SECRET: "4377011e2a1d4d22070e5a998d9a0658257fcdbb77b80538ed5062ae5f07a834" }).env).toBe("production");
+    expect(loadConfig({ JWT_SECRET: "a".repeat(32) }).env).toBe("development");
+  });
+
+  it("http:// for PUBLIC_URL, GITHUB_OAUTH_URL and GITHUB_API_URL, except on loopback", () => {
+    const message = configError({
+      ...base,
+      PUBLIC_URL: "http://osmynt.example.com",
+      GITHUB_CLIENT_ID: "id",
+      GITHUB_CLIENT_SECRET: "secret",
+      GITHUB_OAUTH_URL: "http://ghe.example.com",
+      GITHUB_API_URL: "http://ghe.example.com/api/v3",
+    }).message;
+    for (const name of ["PUBLIC_URL", "GITHUB_OAUTH_URL", "GITHUB_API_URL"])
+      expect(message).toMatch(new RegExp(`^  ${name}: must be https:// in production`, "m"));
+    const loopback = loadConfig({
+      ...base,
+      PUBLIC_URL: "http://127.0.0.1:8787",
+      GITHUB_CLIENT_ID: "id",
+      GITHUB_CLIENT_SECRET: "secret",
+      GITHUB_OAUTH_URL: "http://localhost:9999",
+      GITHUB_API_URL: "http://[::1]:9999/api",
+    });
+    expect(loopback.publicUrl).toBe("http://127.0.0.1:8787");
+    expect(loadConfig({ PUBLIC_URL: "http://osmynt.example.com" }).publicUrl).toBe("http://osmynt.example.com");
+  });
+});

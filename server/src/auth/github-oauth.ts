@@ -1,5 +1,5 @@
 import { AppError } from "@osmynt/db";
-import { ArcticFetchError, OAuth2Client, OAuth2RequestError, UnexpectedErrorResponseBodyError, UnexpectedResponseError } from "arctic";
+import { OAuth2Client } from "arctic";
 import type { GitHubConfig } from "./github-env.js";
 
 /** What the engine asks GitHub for: the profile and the email addresses, nothing in any repository. */
@@ -28,46 +28,47 @@ function refused(code: string, description: string | null) {
   );
 }
 
-/** arctic's errors, as what went wrong for the person signing in. */
-function translate(error: unknown): AppError {
-  if (error instanceof AppError) return error;
-  if (error instanceof OAuth2RequestError) return refused(error.code, error.description);
-  if (error instanceof ArcticFetchError) return new AppError("BAD_GATEWAY", "GitHub could not be reached to exchange the code; try again");
-  if (error instanceof UnexpectedResponseError)
-    return new AppError("BAD_GATEWAY", `GitHub answered the code exchange with HTTP ${error.status}; try again`);
-  if (error instanceof UnexpectedErrorResponseBodyError)
-    return new AppError("BAD_GATEWAY", `GitHub answered the code exchange with HTTP ${error.status} and an unreadable body`);
-  return new AppError("BAD_GATEWAY", "GitHub's answer to the code exchange could not be understood");
-}
-
 /**
- * Exchanges the code from the callback for a GitHub access token, within the configured timeout.
- * arctic's fetch takes no AbortSignal, so the timeout races it; the abandoned request is left to
- * finish (or fail) on its own and its outcome is swallowed.
- * GitHub answers a bad or expired code with HTTP 200 and an `error` field, which the generic
- * client reads as tokens: that body is checked here before any token is taken from it.
+ * Exchanges the code from the callback for a GitHub access token (RFC 6749 §4.1.3, client
+ * credentials in HTTP Basic). The request is aborted at the configured timeout, so a GitHub that
+ * never answers costs neither a socket nor a pending promise. (arctic builds the authorize URL;
+ * its token request takes no AbortSignal, which is why the exchange is done here.)
+ * GitHub answers a bad or expired code with HTTP 200 and an `error` field: that body is checked
+ * before any token is taken from it.
  */
 export async function exchangeGitHubCode(github: GitHubConfig, params: { callbackUrl: string; code: string }): Promise<string> {
-  const request = clientFor(github, params.callbackUrl).validateAuthorizationCode(github.tokenUrl, params.code, null);
-  request.catch(() => {});
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new AppError("BAD_GATEWAY", `GitHub did not answer the code exchange within ${github.timeoutMs} ms; try again`)),
-      github.timeoutMs,
-    );
-  });
+  const body = new URLSearchParams({ grant_type: "authorization_code", code: params.code, redirect_uri: params.callbackUrl });
+  let response: Response;
   try {
-    const tokens = await Promise.race([request, timeout]);
-    const data = tokens.data as Record<string, unknown>;
-    if (typeof data.error === "string")
-      throw refused(data.error, typeof data.error_description === "string" ? data.error_description : null);
-    if (typeof data.access_token !== "string" || data.access_token.length === 0)
-      throw new AppError("BAD_GATEWAY", "GitHub's answer to the code exchange held no access token");
-    return data.access_token;
+    response = await fetch(github.tokenUrl, {
+      method: "POST",
+      headers: {
+        "content-type": "application/x-www-form-urlencoded",
+        accept: "application/json",
+        "user-agent": "osmynt-engine",
+        authorization: `Basic ${Buffer.from(`${github.clientId}:${github.clientSecret}`).toString("base64")}`,
+      },
+      body,
+      signal: AbortSignal.timeout(github.timeoutMs),
+    });
   } catch (error) {
-    throw translate(error);
-  } finally {
-    clearTimeout(timer);
+    if (error instanceof DOMException && error.name === "TimeoutError")
+      throw new AppError("BAD_GATEWAY", `GitHub did not answer the code exchange within ${github.timeoutMs} ms; try again`);
+    throw new AppError("BAD_GATEWAY", "GitHub could not be reached to exchange the code; try again");
   }
+  let data: Record<string, unknown> | null = null;
+  try {
+    const parsed: unknown = await response.json();
+    if (typeof parsed === "object" && parsed !== null) data = parsed as Record<string, unknown>;
+  } catch (error) {
+    if (error instanceof DOMException && error.name === "TimeoutError")
+      throw new AppError("BAD_GATEWAY", `GitHub did not answer the code exchange within ${github.timeoutMs} ms; try again`);
+  }
+  if (data && typeof data.error === "string" && (response.ok || response.status === 400 || response.status === 401))
+    throw refused(data.error, typeof data.error_description === "string" ? data.error_description : null);
+  if (!response.ok) throw new AppError("BAD_GATEWAY", `GitHub answered the code exchange with HTTP ${response.status}; try again`);
+  if (!data) throw new AppError("BAD_GATEWAY", "GitHub's answer to the code exchange could not be understood");
+  if (typeof data.access_token !== "string" || data.access_token.length === 0)
+    throw new AppError("BAD_GATEWAY", "GitHub's answer to the code exchange held no access token");
+  return data.access_token;
 }
