@@ -9,13 +9,13 @@ export class ResyncRequiredError extends Error {
   override readonly name = "ResyncRequiredError";
   /** The cursor the server refused. */
   readonly lastEventId: string | undefined;
-  /** The oldest event the server still keeps, when it said so. */
-  readonly oldestEventId: string | undefined;
+  /** The newest event id the server's retention has deleted, when it said so: cursors below it are stale. */
+  readonly prunedThroughEventId: string | undefined;
 
-  constructor(message: string, options: { cause: unknown; lastEventId: string | undefined; oldestEventId?: string | undefined }) {
+  constructor(message: string, options: { cause: unknown; lastEventId: string | undefined; prunedThroughEventId?: string | undefined }) {
     super(message, { cause: options.cause });
     this.lastEventId = options.lastEventId;
-    this.oldestEventId = options.oldestEventId;
+    this.prunedThroughEventId = options.prunedThroughEventId;
   }
 }
 
@@ -37,7 +37,7 @@ const serverSide = new Set(["INTERNAL_SERVER_ERROR", "SERVICE_UNAVAILABLE", "BAD
 
 interface ErrorDetails {
   resyncRequired?: unknown;
-  oldestEventId?: unknown;
+  prunedThroughEventId?: unknown;
 }
 
 function detailsOf(error: unknown): ErrorDetails | undefined {
@@ -77,10 +77,10 @@ export function isAuthError(error: unknown): boolean {
 /** What the iteration throws for a final error: resync is its own class, the rest as received. */
 export function streamError(error: unknown, lastEventId: string | undefined): unknown {
   if (!isResync(error)) return error;
-  const oldest = detailsOf(error)?.oldestEventId;
+  const pruned = detailsOf(error)?.prunedThroughEventId;
   return new ResyncRequiredError((error as Error).message, {
     cause: error,
     lastEventId,
-    oldestEventId: typeof oldest === "string" ? oldest : undefined,
+    prunedThroughEventId: typeof pruned === "string" ? pruned : undefined,
   });
 }

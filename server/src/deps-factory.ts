@@ -33,7 +33,12 @@ export async function openDeps(config: Config, logger: Logger): Promise<AppDeps 
     if (row.type === "session.revoked" && typeof row.payload.sessionId === "string") connections.closeSession(row.payload.sessionId);
   });
   await hub.start();
-  const stopRetention = startRetention({ db: database.db, retentionMs: config.eventRetentionMs, logger });
+  const retention = startRetention({
+    db: database.db,
+    retentionMs: config.eventRetentionMs,
+    batchSize: config.eventRetentionBatchSize,
+    logger,
+  });
   return {
     config,
     database,
@@ -41,9 +46,10 @@ export async function openDeps(config: Config, logger: Logger): Promise<AppDeps 
     bus,
     hub,
     connections,
+    retention,
     logger,
     async close() {
-      stopRetention();
+      retention.stop();
       await hub.stop();
       await bus.close();
       await database.close();

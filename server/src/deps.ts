@@ -4,6 +4,7 @@ import type { EventBus } from "./bus/index.js";
 import type { Config } from "./env.js";
 import type { ConnectionRegistry } from "./realtime/connections.js";
 import type { EventHub } from "./realtime/event-hub.js";
+import type { Retention } from "./realtime/retention.js";
 
 /** Everything a request needs from the process, injected once (tests build their own). */
 export interface AppDeps {
@@ -14,5 +15,7 @@ export interface AppDeps {
   /** This instance's one reader of the event log, fanning rows out to its subscriptions. */
   hub: EventHub;
   connections: ConnectionRegistry;
+  /** Pruning of the event log past retention (scheduled; `run` prunes now). */
+  retention: Retention;
   logger: Logger;
 }

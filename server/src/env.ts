@@ -53,6 +53,10 @@ const envSchema = z.object({
   ),
   RATE_LIMIT_PER_MINUTE: z.preprocess(emptyAsUndefined, z.coerce.number({ error: "must be a number" }).int().min(1).default(600)),
   EVENT_RETENTION_DAYS: z.preprocess(emptyAsUndefined, z.coerce.number({ error: "must be a number" }).min(0.001).max(3650).default(30)),
+  EVENT_RETENTION_BATCH_SIZE: z.preprocess(
+    emptyAsUndefined,
+    z.coerce.number({ error: "must be a number" }).int().min(1).max(100_000).default(1000),
+  ),
   WS_MAX_CONNECTIONS_PER_USER: z.preprocess(
     emptyAsUndefined,
     z.coerce.number({ error: "must be a number" }).int().min(1).max(1000).default(20),
@@ -104,6 +108,7 @@ export interface Config {
   bodyLimit: number;
   rateLimitPerMinute: number;
   eventRetentionMs: number;
+  eventRetentionBatchSize: number;
   realtime: { maxConnectionsPerUser: number; maxSubscriptionsPerUser: number; subscriptionBufferEvents: number; maxBufferedBytes: number };
   logLevel: string;
   trustProxy: boolean;
@@ -255,6 +260,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     bodyLimit: e.BODY_LIMIT_BYTES,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
     eventRetentionMs: e.EVENT_RETENTION_DAYS * 86_400_000,
+    eventRetentionBatchSize: e.EVENT_RETENTION_BATCH_SIZE,
     realtime: {
       maxConnectionsPerUser: e.WS_MAX_CONNECTIONS_PER_USER,
       subscriptionBufferEvents: e.SUBSCRIPTION_BUFFER_EVENTS,

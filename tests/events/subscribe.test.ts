@@ -1,8 +1,5 @@
-import { schema } from "@osmynt/db";
-import { lte } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { backend } from "../helpers/backend.js";
 import { rawCall, signUp } from "../helpers/factories.js";
 import { emitUserEvents } from "../helpers/load.js";
 import { startServer, type TestServer } from "../helpers/server.js";
@@ -104,26 +101,6 @@ describe("events.subscribe over WebSocket", () => {
     expect(out.status).toBe(200);
     await sub.until(() => closedWith !== undefined || sub.errors.length > 0, 3000);
     expect(Date.now() - started).toBeLessThan(1500);
-    c.close();
-  });
-});
-
-describe("retention", () => {
-  // Pruning is global to the log; only the embedded backend gives this file a log of its own.
-  it.runIf(backend === "embedded")("a cursor older than the oldest kept event gets resync required, never a silent gap", async () => {
-    const user = await signUp(server);
-    const c = wsClient(server, user.accessToken);
-    const first = collect((h) => c.client.events.subscribe.subscribe(undefined, h));
-    await new Promise((r) => setTimeout(r, 300));
-    await emitUserEvents(server, user.user.id, 4);
-    await first.until(() => first.events.length >= 4);
-    first.unsubscribe();
-    const [e0, , e2] = first.events;
-    await server.deps.db.delete(schema.events).where(lte(schema.events.id, Number(e2?.id)));
-    const resumed = collect((h) => c.client.events.subscribe.subscribe({ lastEventId: e0?.id }, h));
-    await resumed.until(() => resumed.errors.length > 0);
-    expect(String(resumed.errors[0])).toMatch(/resync required/);
-    expect(resumed.events).toEqual([]);
     c.close();
   });
 });

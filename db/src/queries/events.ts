@@ -1,12 +1,14 @@
-import { and, asc, eq, gt, inArray, or, type SQL, sql } from "drizzle-orm";
-import type { Executor, Transaction } from "../client.js";
-import { events } from "../schema/events.js";
+import { and, asc, eq, gt, inArray, lte, or, type SQL, sql } from "drizzle-orm";
+import type { Database, Executor, Transaction } from "../client.js";
+import { eventLogState, events } from "../schema/events.js";
 
 export type EventRow = typeof events.$inferSelect;
 export type NewEvent = Pick<typeof events.$inferInsert, "type" | "teamId" | "userId" | "payload">;
 
 // One fixed key for every event writer in the deployment (see recordEvents).
 const EVENT_WRITER_LOCK_KEY = 0x6576656e7473;
+// The one row of event_log_state.
+const STATE_ROW = 1;
 
 /**
  * Appends events inside the caller's transaction. Call it as the transaction's last write.
@@ -55,20 +57,52 @@ export async function readEvents(
     .limit(params.limit);
 }
 
-/** The newest event id, or 0 for an empty log. */
+/**
+ * The newest event id the log has handed out, or 0 for a log that never had one. A fully pruned
+ * log still remembers how far it went, so a cursor at that point is not "from the future".
+ */
 export async function latestEventId(db: Executor): Promise<number> {
   const [row] = await db.select({ id: sql<string | null>`max(${events.id})` }).from(events);
-  return row?.id ? Number(row.id) : 0;
+  return Math.max(row?.id ? Number(row.id) : 0, await prunedThroughEventId(db));
 }
 
-/** The oldest event id still kept, or null when the log is empty; older cursors need a resync. */
-export async function oldestEventId(db: Executor): Promise<number | null> {
-  const [row] = await db.select({ id: sql<string | null>`min(${events.id})` }).from(events);
-  return row?.id ? Number(row.id) : null;
+/** The highest event id retention has deleted (0 when nothing was pruned); older cursors need a resync. */
+export async function prunedThroughEventId(db: Executor): Promise<number> {
+  const [row] = await db.select({ id: eventLogState.prunedThrough }).from(eventLogState).where(eq(eventLogState.id, STATE_ROW));
+  return row?.id ?? 0;
 }
 
-/** Deletes events older than the cutoff (retention); returns how many went. */
-export async function pruneEvents(db: Executor, olderThan: Date): Promise<number> {
-  const gone = await db.delete(events).where(sql`${events.createdAt} < ${olderThan}`).returning({ id: events.id });
-  return gone.length;
+/**
+ * One bounded batch of retention: deletes the oldest events, up to `limit`, as long as they are
+ * older than the cutoff, and raises the pruned-through mark in the same transaction.
+ *
+ * It prunes a *prefix* of the log (stopping at the first event still within retention), never
+ * scattered rows: what is kept is always every event above the mark, so one number tells a
+ * resuming subscriber whether it can have missed something. The prefix is found by walking the
+ * primary key in id order, so no index on `created_at` is needed. Every id up to the last one read
+ * is committed (event writers are serialized; see recordEvents), so the delete cannot catch an
+ * event that commits later with a smaller id. Idempotent: instances may run it concurrently.
+ */
+export async function pruneEventsBatch(
+  db: Database,
+  params: { olderThan: Date; limit: number },
+): Promise<{ removed: number; prunedThrough: number }> {
+  return db.transaction(async (tx) => {
+    const head = await tx.select({ id: events.id, createdAt: events.createdAt }).from(events).orderBy(asc(events.id)).limit(params.limit);
+    let through = 0;
+    for (const row of head) {
+      if (row.createdAt >= params.olderThan) break;
+      through = row.id;
+    }
+    if (through === 0) return { removed: 0, prunedThrough: await prunedThroughEventId(tx) };
+    const gone = await tx.delete(events).where(lte(events.id, through)).returning({ id: events.id });
+    await tx
+      .insert(eventLogState)
+      .values({ id: STATE_ROW, prunedThrough: through })
+      .onConflictDoUpdate({
+        target: eventLogState.id,
+        set: { prunedThrough: sql`greatest(${eventLogState.prunedThrough}, excluded.pruned_through)` },
+      });
+    return { removed: gone.length, prunedThrough: through };
+  });
 }

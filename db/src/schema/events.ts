@@ -1,4 +1,4 @@
-import { bigserial, index, jsonb, pgTable, text } from "drizzle-orm/pg-core";
+import { bigint, bigserial, index, jsonb, pgTable, smallint, text } from "drizzle-orm/pg-core";
 import { createdAt } from "./columns.js";
 
 /**
@@ -19,3 +19,13 @@ export const events = pgTable(
   },
   (t) => [index("events_team_idx").on(t.teamId, t.id), index("events_user_idx").on(t.userId, t.id)],
 );
+
+/**
+ * One row (id 1) of facts about the log itself. `prunedThrough` is the highest id retention has
+ * deleted: a cursor below it may have missed events and is told to resync, even when the log is
+ * empty (the oldest kept id cannot say that once everything is gone).
+ */
+export const eventLogState = pgTable("event_log_state", {
+  id: smallint("id").primaryKey(),
+  prunedThrough: bigint("pruned_through", { mode: "number" }).notNull().default(0),
+});

@@ -1,4 +1,4 @@
-import { AppError, type Database, type EventRow, latestEventId, listTeamIdsForUser, oldestEventId, readEvents } from "@osmynt/db";
+import { AppError, type Database, type EventRow, latestEventId, listTeamIdsForUser, prunedThroughEventId, readEvents } from "@osmynt/db";
 import type { WebSocket } from "ws";
 import { CloseCodes } from "../../realtime/connections.js";
 import type { EventHub } from "../../realtime/event-hub.js";
@@ -53,6 +53,21 @@ export function toStreamEvent(row: EventRow): StreamEvent {
   };
 }
 
+/**
+ * A cursor below the pruned-through mark may have missed events retention deleted (whether or
+ * not any is left in the log): the client must reload its state instead of resuming.
+ */
+async function assertNotPruned(db: Database, cursor: number) {
+  const prunedThrough = await prunedThroughEventId(db);
+  if (cursor < prunedThrough) {
+    throw new AppError(
+      "PRECONDITION_FAILED",
+      "resync required: events after lastEventId were pruned by retention; reload state and subscribe without lastEventId",
+      { resyncRequired: true, prunedThroughEventId: String(prunedThrough) },
+    );
+  }
+}
+
 function checkpoint(position: number): StreamEvent {
   return { id: String(position), type: "sync.checkpoint", teamId: null, userId: null, payload: {}, createdAt: new Date().toISOString() };
 }
@@ -78,25 +93,17 @@ export async function* streamEvents(p: StreamParams): AsyncGenerator<StreamEvent
     let last = p.lastEventId ?? p.hub.cursor();
 
     if (p.lastEventId !== null) {
-      const oldest = await oldestEventId(p.db);
       // The hub may trail the log by a moment, so only the database can say a cursor is from the future.
       if (p.lastEventId > p.hub.cursor() && p.lastEventId > (await latestEventId(p.db))) {
         throw new AppError("PRECONDITION_FAILED", "resync required: lastEventId is ahead of this server's event log", {
           resyncRequired: true,
         });
       }
-      if (oldest !== null && p.lastEventId < oldest - 1) {
-        throw new AppError(
-          "PRECONDITION_FAILED",
-          "resync required: events after lastEventId were pruned by retention; reload state and subscribe without lastEventId",
-          {
-            resyncRequired: true,
-            oldestEventId: String(oldest),
-          },
-        );
-      }
+      await assertNotPruned(p.db, p.lastEventId);
       for (;;) {
         const rows = await readEvents(p.db, { after: last, limit: BACKLOG_PAGE, audience: { userId: p.userId, teamIds: [...teams] } });
+        // Retention may have run while this page was read: if it got past our position, the page can have a gap.
+        await assertNotPruned(p.db, last);
         for (const row of rows) {
           last = row.id;
           applyMembership(row, p.userId, teams);
