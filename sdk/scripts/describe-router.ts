@@ -8,8 +8,10 @@ export const sdkDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)),
 // A file that exists only in memory: it asks the checker for what a tRPC client sees of each procedure.
 const probeFile = path.join(sdkDir, "scripts/__router-probe__.ts");
 
-// OSMYNT_ROUTER_MODULE points the generator at another module exporting `AppRouter` (for testing it).
-const routerModule = process.env.OSMYNT_ROUTER_MODULE ?? "@osmynt/server";
+// The server's source by path, not as a package dependency: the server depends on this package
+// (for @osmynt/sdk/crypto), and a dependency back would be a cycle. OSMYNT_ROUTER_MODULE points the
+// generator at another module exporting `AppRouter` (for testing it).
+const routerModule = process.env.OSMYNT_ROUTER_MODULE ?? "../../server/src/index.js";
 const probeSource = `
 import type { AppRouter } from ${JSON.stringify(routerModule)};
 import type { AnyTRPCProcedure, inferTransformedProcedureOutput } from "@trpc/server";

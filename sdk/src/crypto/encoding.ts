@@ -1,3 +1,5 @@
+import type { Bytes } from "./bytes.js";
+
 /** base64url without padding (RFC 4648 §5), with no Node Buffer so it runs in browsers too. */
 export function toBase64url(bytes: Uint8Array): string {
   let binary = "";
@@ -5,13 +7,19 @@ export function toBase64url(bytes: Uint8Array): string {
   return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
-export function fromBase64url(text: string): Uint8Array {
-  if (!/^[A-Za-z0-9_-]*$/.test(text)) throw new TypeError("not base64url");
+/**
+ * Strict: only the base64url alphabet, no padding, and canonical (the text is exactly what
+ * `toBase64url` gives for the bytes), so one value has one spelling on the wire.
+ */
+export function fromBase64url(text: string): Bytes {
+  if (!/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) throw new TypeError("not base64url");
   const binary = atob(text.replace(/-/g, "+").replace(/_/g, "/"));
-  return Uint8Array.from(binary, (c) => c.charCodeAt(0));
+  const bytes = Uint8Array.from(binary, (c) => c.charCodeAt(0));
+  if (toBase64url(bytes) !== text) throw new TypeError("not canonical base64url");
+  return bytes;
 }
 
-export function fromHex(hex: string): Uint8Array {
+export function fromHex(hex: string): Bytes {
   if (!/^(?:[0-9a-fA-F]{2})*$/.test(hex)) throw new TypeError("not hex");
   return Uint8Array.from(hex.match(/../g) ?? [], (h) => Number.parseInt(h, 16));
 }

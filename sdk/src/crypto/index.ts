@@ -1,0 +1,63 @@
+/**
+ * @osmynt/sdk/crypto — the one crypto core of Osmynt (suite SNIP1-P256, crypto.md §8), on Web
+ * Crypto only, so the same code runs in Node, browsers and VS Code's extension host. The server
+ * imports it too (it verifies every device-log append with `verifyLink`). Nothing here imports
+ * Node modules; the Node file key store is `@osmynt/sdk/crypto/file-key-store`.
+ *
+ * Device keys
+ *   generateDeviceKeys()                     → DeviceKeys (non-extractable, this process only)
+ *   createDeviceKeys(store, { deviceId?, name? }) / loadDeviceKeys(store, name?)
+ *                                            → keys kept in a KeyStore as PKCS#8, used non-extractable
+ *   generateKemKey() + replaceStoredKemKey() → a new HPKE key for rotate_kem
+ *   importPublicKey(b64, "signing" | "kem")  → CryptoKey; KeyError reason malformed_key |
+ *                                              wrong_curve | not_on_curve
+ *   kemKeyId(kemPublicKey)                   → the derived id of an HPKE key
+ *   sign(privateKey, label, bytes) / verify(publicKey, label, bytes, sig)   ECDSA P-256 P1363
+ *
+ * Device log (links are JSON: base64url keys and hashes)
+ *   createRootLink(userId, device)           seq 0, self-signed
+ *   createAddDeviceLink(state, signer, newDevice)   add_device, or add_recovery for a recovery key
+ *   unsignedLink(position, fields) + reverseSignLink(body, newDevice) + signLink(body, signer, reverseSig)
+ *                                            the same, split across two devices (pairing)
+ *   createRevokeLink(state, signer, deviceId) / createRotateKemLink(state, device, kemPublicKey)
+ *   verifyLink(stateOrNull, link, expectedUserId?)  → next DeviceLogState (the server's append check)
+ *   verifyDeviceLog(links, { userId })       → DeviceLogState: devices (active/revoked, keys),
+ *                                              fingerprint (UFP), rootHash, head, hashes
+ *   activeDevices / activeSigners / activeRecoveryKey / revokedDeviceIds / findDevice (state helpers)
+ *   assertLogExtends(pinned, state)          rollback, fork and fingerprint change detection
+ *   Failures throw DeviceLogError { reason, seq?, deviceId?, userId? }.
+ *
+ * Canonical encoding: lp / lengthPrefixed / u64 (LP(x) = u16be(len) ‖ x), sha256, base64url.
+ * Key stores: KeyStore (get/set/delete strings; VS Code SecretStorage adapter in key-store.ts),
+ * memoryKeyStore().
+ */
+export {
+  type Bytes,
+  bytesEqual,
+  concatBytes,
+  lengthPrefixed,
+  lp,
+  randomBytes,
+  sha256,
+  u64,
+  utf8,
+} from "./bytes.js";
+export {
+  createDeviceKeys,
+  DEFAULT_DEVICE_KEY_NAME,
+  type DeviceKeys,
+  generateDeviceKeys,
+  generateKemKey,
+  importPrivateKey,
+  loadDeviceKeys,
+  newDeviceId,
+  replaceStoredKemKey,
+  storeDeviceKeys,
+} from "./device-keys.js";
+export * from "./device-log/index.js";
+export { fromBase64url, fromHex, toBase64url, toHex } from "./encoding.js";
+export { CryptoError, DeviceLogError, type DeviceLogErrorReason, KeyError, type KeyErrorReason } from "./errors.js";
+export { type KeyStore, memoryKeyStore } from "./key-store.js";
+export { exportPublicKey, importPublicKey, kemKeyId, P256_POINT_LENGTH, type PublicKeyUse, parsePublicKey } from "./public-keys.js";
+export { SIGNATURE_LENGTH, sign, verify, verifyRaw } from "./signatures.js";
+export { SUITE, type Suite } from "./suite.js";
