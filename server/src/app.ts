@@ -32,6 +32,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: config.bodyLimit,
+    // A client that dribbles its headers or body (slowloris) is answered 408 and dropped instead of
+    // holding a socket and a parser forever. Only the receiving of a request is timed: answers,
+    // WebSocket connections and SSE streams live on. Node checks the deadlines every
+    // `connectionsCheckingInterval`, so a quarter of the shorter one keeps the overshoot small.
+    requestTimeout: config.timeouts.requestMs,
+    http: {
+      headersTimeout: config.timeouts.headersMs,
+      connectionsCheckingInterval: Math.min(30_000, Math.max(250, Math.floor(config.timeouts.headersMs / 4))),
+    },
     trustProxy: config.trustProxy,
     routerOptions: { maxParamLength: 5000 },
   });

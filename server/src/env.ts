@@ -51,6 +51,14 @@ const envSchema = z.object({
       .max(64 * 1024 * 1024)
       .default(1024 * 1024),
   ),
+  REQUEST_TIMEOUT_MS: z.preprocess(
+    emptyAsUndefined,
+    z.coerce.number({ error: "must be a number" }).int().min(1000).max(600_000).default(30_000),
+  ),
+  HEADERS_TIMEOUT_MS: z.preprocess(
+    emptyAsUndefined,
+    z.coerce.number({ error: "must be a number" }).int().min(1000).max(600_000).default(10_000),
+  ),
   RATE_LIMIT_PER_MINUTE: z.preprocess(emptyAsUndefined, z.coerce.number({ error: "must be a number" }).int().min(1).default(600)),
   EVENT_RETENTION_DAYS: z.preprocess(emptyAsUndefined, z.coerce.number({ error: "must be a number" }).min(0.001).max(3650).default(30)),
   EVENT_RETENTION_BATCH_SIZE: z.preprocess(
@@ -106,6 +114,8 @@ export interface Config {
   github: GitHubConfig | null;
   corsOrigins: string[] | "*";
   bodyLimit: number;
+  /** Most time a client may take to send a whole request (headers and body), and its headers alone. */
+  timeouts: { requestMs: number; headersMs: number };
   rateLimitPerMinute: number;
   eventRetentionMs: number;
   eventRetentionBatchSize: number;
@@ -192,6 +202,10 @@ function crossFieldProblems(source: Record<string, string | undefined>): string[
     if (origin !== "*" && !/^https?:\/\/[^/\s]+$/.test(origin))
       problems.push(`CORS_ORIGINS: "${origin}" is not an origin like https://example.com`);
   }
+  const requestTimeout = Number(raw("REQUEST_TIMEOUT_MS") ?? 30_000);
+  const headersTimeout = Number(raw("HEADERS_TIMEOUT_MS") ?? 10_000);
+  if (headersTimeout > requestTimeout)
+    problems.push("HEADERS_TIMEOUT_MS: must not exceed REQUEST_TIMEOUT_MS (headers are part of the request)");
   if ((raw("GITHUB_CLIENT_ID") === undefined) !== (raw("GITHUB_CLIENT_SECRET") === undefined)) {
     problems.push("GITHUB_CLIENT_ID / GITHUB_CLIENT_SECRET: set both or neither");
   }
@@ -258,6 +272,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     github,
     corsOrigins: cors.includes("*") ? "*" : cors,
     bodyLimit: e.BODY_LIMIT_BYTES,
+    timeouts: { requestMs: e.REQUEST_TIMEOUT_MS, headersMs: e.HEADERS_TIMEOUT_MS },
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
     eventRetentionMs: e.EVENT_RETENTION_DAYS * 86_400_000,
     eventRetentionBatchSize: e.EVENT_RETENTION_BATCH_SIZE,
