@@ -12,7 +12,7 @@ afterAll(async () => {
 });
 
 describe("personal team", () => {
-  it("exists from the first sign-in, once, and cannot be deleted, left or given away", async () => {
+  it("exists from the first sign-in, once, and cannot be deleted, left, given away or joined", async () => {
     const login = randomLogin("solo");
     const first = await signUp(server, login);
     const again = await signUp(server, login);
@@ -24,8 +24,11 @@ describe("personal team", () => {
     expectError(await call(server, "teams.delete", first, { teamId: team.id }), "PRECONDITION_FAILED", /personal team cannot be deleted/);
     expectError(await call(server, "teams.leave", first, { teamId: team.id }), "PRECONDITION_FAILED", /personal team/);
     const friend = await signUp(server);
-    const invite = await ok(call(server, "teams.invites.create", first, { teamId: team.id }));
-    await ok(call(server, "teams.invites.accept", friend, { token: invite.token }));
+    expectError(
+      await call(server, "teams.invites.create", first, { teamId: team.id }),
+      "PRECONDITION_FAILED",
+      /personal team takes no members/,
+    );
     expectError(
       await call(server, "teams.transferOwnership", first, { teamId: team.id, userId: friend.user.id }),
       "PRECONDITION_FAILED",

@@ -1,10 +1,12 @@
-import { and, eq, isNull, sql } from "drizzle-orm";
+import { and, eq, exists, gte, inArray, isNull, not, sql } from "drizzle-orm";
+import { alias, QueryBuilder } from "drizzle-orm/pg-core";
 import type { Executor, Transaction } from "../client.js";
 import { AppError } from "../errors.js";
 import { teamInvites } from "../schema/invites.js";
-import { type TeamRole, teamMembers, teams } from "../schema/teams.js";
+import { type TeamRole, teamMembers, teamRemovals, teams } from "../schema/teams.js";
 import { hashToken } from "../tokens.js";
 import { type InviteStatus, inviteStatus } from "./invites.js";
+import { teamPermissions } from "./team-access.js";
 
 /** The invite a token names, if any: the token itself is the capability, so it is looked up by hash. */
 export async function findInviteByToken(db: Executor, params: { token: string }): Promise<{ id: string; teamId: string } | undefined> {
@@ -21,10 +23,76 @@ const refusals: Record<Exclude<InviteStatus, "active">, string> = {
   expired: "This invite has expired; ask the team for a new one",
 };
 
+const creator = alias(teamMembers, "creator");
+const qb = new QueryBuilder();
+
+/**
+ * Defense in depth behind `revokeInvitesOfCreator`: the invite's creator must still be in the team
+ * in a role that may invite, whatever happened to the invite row.
+ */
+const creatorMayInvite = exists(
+  qb
+    .select({ one: sql`1` })
+    .from(creator)
+    .where(
+      and(
+        eq(creator.teamId, teamInvites.teamId),
+        eq(creator.userId, teamInvites.createdBy),
+        inArray(creator.role, [...teamPermissions.manageInvites.roles]),
+      ),
+    ),
+);
+
+/** `userId` was removed from the team at or after the invite was created. */
+const removedSince = (teamId: string, userId: string) =>
+  exists(
+    qb
+      .select({ one: sql`1` })
+      .from(teamRemovals)
+      .where(and(eq(teamRemovals.teamId, teamId), eq(teamRemovals.userId, userId), gte(teamRemovals.removedAt, teamInvites.createdAt))),
+  );
+
+/** Says why a claim matched nothing, most fundamental reason first. */
+async function refuse(tx: Transaction, params: { inviteId: string; teamId: string; userId: string }): Promise<never> {
+  const [invite] = await tx
+    .select({
+      status: inviteStatus,
+      teamDeletedAt: teams.deletedAt,
+      personal: teams.personal,
+      removed: removedSince(params.teamId, params.userId),
+      creatorMayInvite,
+    })
+    .from(teamInvites)
+    .innerJoin(teams, eq(teams.id, teamInvites.teamId))
+    .where(and(eq(teamInvites.id, params.inviteId), eq(teamInvites.teamId, params.teamId)));
+  if (!invite || invite.teamDeletedAt) throw new AppError("NOT_FOUND", "This invite's team no longer exists");
+  if (invite.personal)
+    throw new AppError("PRECONDITION_FAILED", "A personal team takes no members; ask for an invite to a shared team", {
+      reason: "personalTeam",
+    });
+  if (invite.status !== "active") throw new AppError("PRECONDITION_FAILED", refusals[invite.status], { reason: invite.status });
+  if (invite.removed)
+    throw new AppError(
+      "FORBIDDEN",
+      "You were removed from this team after this invite was created; only an invite created after your removal lets you rejoin",
+      { reason: "removedAfterInvite" },
+    );
+  if (!invite.creatorMayInvite)
+    throw new AppError(
+      "PRECONDITION_FAILED",
+      "The member who created this invite is no longer allowed to invite to this team; ask the team for a new one",
+      { reason: "creatorLostAccess" },
+    );
+  // Everything held when re-read: a concurrent accept took the last use in between.
+  throw new AppError("PRECONDITION_FAILED", refusals.usedUp, { reason: "usedUp" });
+}
+
 /**
  * Joins the invite's team (run under `lockTeam`). A current member gets their membership back and
  * spends nothing. Otherwise one use is claimed by a single conditional update, so of N concurrent
- * accepts of a one-use invite exactly one gets a row back; the rest are told it is used up.
+ * accepts of a one-use invite exactly one gets a row back; the rest are told it is used up. The
+ * same update refuses personal teams, a user removed since the invite was created, and an invite
+ * whose creator may no longer invite.
  */
 export async function acceptInvite(
   tx: Transaction,
@@ -36,7 +104,7 @@ export async function acceptInvite(
     .innerJoin(teams, eq(teams.id, teamMembers.teamId))
     .where(and(eq(teamMembers.teamId, params.teamId), eq(teamMembers.userId, params.userId), isNull(teams.deletedAt)));
   if (member) return { joined: false, role: member.role };
-  const liveTeam = sql`exists (select 1 from ${teams} where ${teams.id} = ${params.teamId} and ${teams.deletedAt} is null)`;
+  const liveSharedTeam = sql`exists (select 1 from ${teams} where ${teams.id} = ${params.teamId} and ${teams.deletedAt} is null and not ${teams.personal})`;
   const [claimed] = await tx
     .update(teamInvites)
     .set({ uses: sql`${teamInvites.uses} + 1` })
@@ -47,20 +115,13 @@ export async function acceptInvite(
         isNull(teamInvites.revokedAt),
         sql`${teamInvites.expiresAt} > now()`,
         sql`${teamInvites.uses} < ${teamInvites.maxUses}`,
-        liveTeam,
+        liveSharedTeam,
+        creatorMayInvite,
+        not(removedSince(params.teamId, params.userId)),
       ),
     )
     .returning({ role: teamInvites.role });
-  if (!claimed) {
-    const [invite] = await tx
-      .select({ status: inviteStatus, teamDeletedAt: teams.deletedAt })
-      .from(teamInvites)
-      .innerJoin(teams, eq(teams.id, teamInvites.teamId))
-      .where(and(eq(teamInvites.id, params.inviteId), eq(teamInvites.teamId, params.teamId)));
-    if (!invite || invite.teamDeletedAt) throw new AppError("NOT_FOUND", "This invite's team no longer exists");
-    const reason = invite.status === "active" ? "usedUp" : invite.status;
-    throw new AppError("PRECONDITION_FAILED", refusals[reason], { reason });
-  }
+  if (!claimed) return refuse(tx, params);
   const joined = await tx
     .insert(teamMembers)
     .values({ teamId: params.teamId, userId: params.userId, role: claimed.role })

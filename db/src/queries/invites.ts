@@ -1,4 +1,4 @@
-import { and, desc, eq, isNull, lt, or, type SQL, sql } from "drizzle-orm";
+import { and, desc, eq, isNull, lt, not, or, type SQL, sql } from "drizzle-orm";
 import type { Executor, Transaction } from "../client.js";
 import { AppError } from "../errors.js";
 import { newId } from "../ids.js";
@@ -19,7 +19,8 @@ export const inviteStatus = sql<InviteStatus>`case
   else 'active' end`;
 
 /**
- * Creates an invite (owner or admin). An insert has no `where` of its own, so it is an
+ * Creates an invite (owner or admin; never to a personal team, which takes no members). An insert
+ * has no `where` of its own, so it is an
  * `insert … select … from teams where <scope>`: without the caller's role, nothing is inserted.
  * The plaintext token is returned here once and never stored.
  */
@@ -47,11 +48,21 @@ export async function createInvite(
           revokedAt: sql`null::timestamptz`.as("revoked_at"),
         })
         .from(teams)
-        .where(and(eq(teams.id, params.teamId), teamScope({ teamId: params.teamId, userId: params.actorId, permission: "manageInvites" }))),
+        .where(
+          and(
+            eq(teams.id, params.teamId),
+            not(teams.personal),
+            teamScope({ teamId: params.teamId, userId: params.actorId, permission: "manageInvites" }),
+          ),
+        ),
     )
     .returning({ id: teamInvites.id, expiresAt: teamInvites.expiresAt });
   if (!row) {
-    await explainTeamAccess(tx, { teamId: params.teamId, userId: params.actorId, permission: "manageInvites" });
+    const access = await explainTeamAccess(tx, { teamId: params.teamId, userId: params.actorId, permission: "manageInvites" });
+    if (access.personal)
+      throw new AppError("PRECONDITION_FAILED", "A personal team takes no members; create a team (teams.create) to invite people", {
+        teamId: params.teamId,
+      });
     throw new AppError("NOT_FOUND", `Team ${params.teamId} not found`);
   }
   return { id: row.id, token, expiresAt: row.expiresAt };
@@ -116,4 +127,18 @@ export async function revokeInvite(
   if (!known)
     throw new AppError("NOT_FOUND", `Invite ${params.inviteId} not found in team ${params.teamId}`, { inviteId: params.inviteId });
   return { changed: false };
+}
+
+/**
+ * Revokes the still-usable invites `creatorId` made in the team. Called when the creator is
+ * removed, leaves or is demoted to a role that could not create them: an invite never carries more
+ * authority than its creator has now. Returns the revoked invites' ids, for the audit trail.
+ */
+export async function revokeInvitesOfCreator(tx: Transaction, params: { teamId: string; creatorId: string }): Promise<string[]> {
+  const rows = await tx
+    .update(teamInvites)
+    .set({ revokedAt: sql`now()` })
+    .where(and(eq(teamInvites.teamId, params.teamId), eq(teamInvites.createdBy, params.creatorId), sql`${inviteStatus} = 'active'`))
+    .returning({ id: teamInvites.id });
+  return rows.map((r) => r.id);
 }

@@ -21,6 +21,11 @@ export const teamPermissions = {
 
 export type TeamPermission = keyof typeof teamPermissions;
 
+/** Whether `role` (or no role at all: not a member) carries `permission`. */
+export function roleMay(role: TeamRole | null, permission: TeamPermission): boolean {
+  return role !== null && (teamPermissions[permission].roles as readonly TeamRole[]).includes(role);
+}
+
 // Aliases keep the scope's subquery from capturing the outer statement's own team tables.
 const actor = alias(teamMembers, "actor");
 const actorTeam = alias(teams, "actor_team");

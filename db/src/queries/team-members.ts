@@ -1,9 +1,9 @@
-import { and, eq, exists, ne, not } from "drizzle-orm";
+import { and, eq, exists, ne, not, sql } from "drizzle-orm";
 import { alias, QueryBuilder } from "drizzle-orm/pg-core";
 import type { Transaction } from "../client.js";
 import { AppError } from "../errors.js";
 import type { InviteRole } from "../schema/invites.js";
-import { type TeamRole, teamMembers, teams } from "../schema/teams.js";
+import { type TeamRole, teamMembers, teamRemovals, teams } from "../schema/teams.js";
 import { explainTeamAccess, type TeamPermission, teamScope } from "./team-access.js";
 
 // Membership changes run under `lockTeam` (see team-access.ts); each write carries the team scope.
@@ -48,7 +48,14 @@ export async function removeMember(
       ),
     )
     .returning({ role: teamMembers.role });
-  if (row) return row;
+  if (row) {
+    // Remembered so that no invite created before this moment lets them back in (invite-accept.ts).
+    await tx
+      .insert(teamRemovals)
+      .values({ teamId: params.teamId, userId: params.userId })
+      .onConflictDoUpdate({ target: [teamRemovals.teamId, teamRemovals.userId], set: { removedAt: sql`now()` } });
+    return row;
+  }
   await explainTeamAccess(tx, { teamId: params.teamId, userId: params.actorId, permission: "manageMembers" });
   await explainTarget(tx, { ...params, permission: "manageMembers" });
   throw new AppError("FORBIDDEN", "Nobody removes the team's owner; the owner may transfer ownership and then leave");

@@ -42,3 +42,22 @@ export const teamMembers = pgTable(
     uniqueIndex("team_members_one_owner").on(t.teamId).where(sql`${t.role} = 'owner'`),
   ],
 );
+
+/**
+ * The last time each user was removed from a team (by an owner or admin, not by leaving). An
+ * invite created before that moment cannot bring them back: a removal is not undone by a link
+ * that was already circulating.
+ */
+export const teamRemovals = pgTable(
+  "team_removals",
+  {
+    teamId: text("team_id")
+      .notNull()
+      .references(() => teams.id, { onDelete: "cascade" }),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    removedAt: tstz("removed_at").notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.teamId, t.userId] })],
+);

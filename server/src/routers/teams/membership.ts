@@ -1,4 +1,5 @@
 import { leaveTeam, lockTeam, recordAudit, removeMember, setMemberRole, transferOwnership } from "@osmynt/db";
+import { withdrawInvitesBeyondRole } from "../../teams/withdraw-invites.js";
 import { router, teamProcedure } from "../../trpc/init.js";
 import { withEvents } from "../../trpc/with-events.js";
 import { teamView } from "./manage-team.js";
@@ -21,6 +22,13 @@ export const membershipProcedures = {
         targetType: "user",
         targetId: ctx.user.id,
         metadata: { role },
+      });
+      await withdrawInvitesBeyondRole(tx, {
+        teamId: input.teamId,
+        creatorId: ctx.user.id,
+        role: null,
+        actorId: ctx.user.id,
+        reason: "creatorLeft",
       });
       await emit(teamEvents.memberLeft(input.teamId, ctx.user.id, "left"));
       return { ok: true as const };
@@ -69,6 +77,13 @@ export const membershipProcedures = {
             targetId: input.userId,
             metadata: { role },
           });
+          await withdrawInvitesBeyondRole(tx, {
+            teamId: input.teamId,
+            creatorId: input.userId,
+            role: null,
+            actorId: ctx.user.id,
+            reason: "creatorRemoved",
+          });
           await emit(teamEvents.memberLeft(input.teamId, input.userId, "removed"));
           return { ok: true as const };
         }),
@@ -90,6 +105,13 @@ export const membershipProcedures = {
               targetType: "user",
               targetId: input.userId,
               metadata: { from: result.previousRole, to: input.role },
+            });
+            await withdrawInvitesBeyondRole(tx, {
+              teamId: input.teamId,
+              creatorId: input.userId,
+              role: input.role,
+              actorId: ctx.user.id,
+              reason: "creatorDemoted",
             });
             await emit(teamEvents.roleChanged(input.teamId, input.userId, input.role, result.previousRole));
           }
