@@ -1,6 +1,7 @@
 import { schema } from "@osmynt/db";
 import { createInsertSchema, createSelectSchema } from "drizzle-zod";
 import { z } from "zod";
+import { displayName } from "../../trpc/text-input.js";
 
 const iso = z.string().describe("ISO 8601 timestamp");
 
@@ -10,15 +11,8 @@ export const teamRoleSchema = z.enum(schema.teamRoles);
 /** Roles that can be granted by an invite or setRole: ownership moves only by transfer. */
 export const grantableRoleSchema = z.enum(schema.inviteRoles);
 
-/** Team names: trimmed, 1–80 characters, no control characters. Derived from the teams table. */
-const teamInput = createInsertSchema(schema.teams, {
-  name: (s) =>
-    s
-      .trim()
-      .min(1, "name must not be empty")
-      .max(80, "name is at most 80 characters")
-      .regex(/^[^\p{Cc}]*$/u, "name must not contain control characters"),
-}).pick({ name: true });
+/** Team names: see `displayName`. Derived from the teams table. */
+const teamInput = createInsertSchema(schema.teams, { name: () => displayName("name", 80) }).pick({ name: true });
 
 export const createTeamInput = teamInput;
 export const renameTeamInput = teamInput;
