@@ -25,7 +25,6 @@ export {
   openSealedSession,
   SealedSessionError,
 } from "./crypto/handshake-crypto.js";
-export { handshakeSuite, hpkeOpen } from "./crypto/hpke.js";
 export { EventStream } from "./event-stream.js";
 export type { EventsOptions, OsmyntEvent, OsmyntEventType } from "./event-types.js";
 export { procedureKinds } from "./generated/router-types.js";

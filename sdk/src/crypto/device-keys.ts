@@ -70,8 +70,9 @@ async function pkcs8(key: CryptoKey): Promise<string> {
  * Imports a PKCS#8 P-256 private key as non-extractable, with its public half (Web Crypto gives
  * no way to derive a public key from a non-extractable private one, and HPKE needs both).
  */
-export async function importPrivateKey(pkcs8Key: string | Uint8Array, use: "signing" | "kem"): Promise<CryptoKeyPair> {
+export async function importPrivateKey(pkcs8Key: string | Uint8Array | JsonWebKey, use: "signing" | "kem"): Promise<CryptoKeyPair> {
   const algorithm = use === "signing" ? ECDSA_P256 : ECDH_P256;
+  if (typeof pkcs8Key === "object" && !(pkcs8Key instanceof Uint8Array)) return importPrivateJwk(pkcs8Key, use);
   let der: Uint8Array<ArrayBuffer>;
   try {
     der = typeof pkcs8Key === "string" ? fromBase64url(pkcs8Key) : (new Uint8Array(pkcs8Key) as Uint8Array<ArrayBuffer>);
@@ -101,6 +102,33 @@ export async function importPrivateKey(pkcs8Key: string | Uint8Array, use: "sign
     use === "signing" ? ["sign"] : ["deriveBits"],
   );
   return { publicKey, privateKey };
+}
+
+/** A JWK private key (`{ kty: "EC", crv: "P-256", d, x, y }`), refusing other curves by name. */
+async function importPrivateJwk(jwk: JsonWebKey, use: "signing" | "kem"): Promise<CryptoKeyPair> {
+  if (jwk.kty !== "EC") throw new KeyError("wrong_key_type", `the ${use} private key is a ${String(jwk.kty)} JWK, not an EC key`);
+  if (jwk.crv !== "P-256") throw new KeyError("wrong_curve", `the ${use} private key is on curve ${String(jwk.crv)}, not P-256`);
+  const algorithm = use === "signing" ? ECDSA_P256 : ECDH_P256;
+  const { kty, crv, x, y } = jwk;
+  try {
+    const privateKey = await globalThis.crypto.subtle.importKey(
+      "jwk",
+      { kty, crv, x, y, d: jwk.d },
+      algorithm,
+      false,
+      use === "signing" ? ["sign"] : ["deriveBits"],
+    );
+    const publicKey = await globalThis.crypto.subtle.importKey(
+      "jwk",
+      { kty, crv, x, y },
+      algorithm,
+      true,
+      use === "signing" ? ["verify"] : [],
+    );
+    return { privateKey, publicKey };
+  } catch (error) {
+    throw new KeyError("malformed_key", `the ${use} private key is not a valid P-256 JWK`, { cause: error });
+  }
 }
 
 /** Device keys from what a key store held. */

@@ -31,6 +31,8 @@
  * Key stores: KeyStore (get/set/delete strings; VS Code SecretStorage adapter in key-store.ts),
  * memoryKeyStore().
  */
+
+export { AES_GCM_NONCE_LENGTH, AES_GCM_TAG_LENGTH, aesGcmDecrypt, aesGcmEncrypt } from "./aead.js";
 export {
   type Bytes,
   bytesEqual,
@@ -55,9 +57,29 @@ export {
   storeDeviceKeys,
 } from "./device-keys.js";
 export * from "./device-log/index.js";
+export { ecdhP256 } from "./ecdh.js";
 export { fromBase64url, fromHex, toBase64url, toHex } from "./encoding.js";
 export { CryptoError, DeviceLogError, type DeviceLogErrorReason, KeyError, type KeyErrorReason } from "./errors.js";
+export {
+  generateHandshakeKeyPair,
+  HANDSHAKE_INFO_LABEL,
+  type HandshakeKeyPair,
+  handshakeInfo,
+  openHandshake,
+  type SealedHandshake,
+  sealHandshake,
+} from "./handshake.js";
+export { type HpkeSuite, handshakeHpke, shareHpke } from "./hpke.js";
+export { hkdfSha256, hmacSha256 } from "./kdf.js";
 export { type KeyStore, memoryKeyStore } from "./key-store.js";
-export { exportPublicKey, importPublicKey, kemKeyId, P256_POINT_LENGTH, type PublicKeyUse, parsePublicKey } from "./public-keys.js";
+export {
+  exportPublicKey,
+  importPublicKey,
+  kemKeyId,
+  P256_POINT_LENGTH,
+  type PublicKeyInput,
+  type PublicKeyUse,
+  parsePublicKey,
+} from "./public-keys.js";
 export { SIGNATURE_LENGTH, sign, verify, verifyRaw } from "./signatures.js";
 export { SUITE, type Suite } from "./suite.js";

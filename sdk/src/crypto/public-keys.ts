@@ -1,4 +1,4 @@
-import { type Bytes, bytesOf, lp, sha256 } from "./bytes.js";
+import { type Bytes, bytesOf, concatBytes, lp, sha256 } from "./bytes.js";
 import { fromBase64url, toBase64url } from "./encoding.js";
 import { KeyError } from "./errors.js";
 
@@ -19,9 +19,28 @@ const otherCurves: Record<number, string> = {
   67: "a compressed P-521 point, not P-256",
 };
 
-function rawPoint(key: string | Uint8Array, what: string): Bytes {
+/** A JWK public key (`{ kty: "EC", crv: "P-256", x, y }`) as the raw point, refusing other curves by name. */
+function jwkPoint(jwk: JsonWebKey, what: string): Bytes {
+  if (jwk.kty !== "EC") throw new KeyError("wrong_key_type", `${what} is a ${String(jwk.kty)} JWK, not an EC key`);
+  if (jwk.crv !== "P-256") throw new KeyError("wrong_curve", `${what} is on curve ${String(jwk.crv)}, not P-256`);
+  let x: Bytes;
+  let y: Bytes;
+  try {
+    x = fromBase64url(jwk.x ?? "");
+    y = fromBase64url(jwk.y ?? "");
+  } catch {
+    throw new KeyError("malformed_key", `${what}: the JWK's x and y are not base64url`);
+  }
+  if (x.length !== 32 || y.length !== 32) throw new KeyError("malformed_key", `${what}: a P-256 JWK has 32-byte x and y`);
+  return concatBytes(new Uint8Array([4]), x, y);
+}
+
+export type PublicKeyInput = string | Uint8Array | JsonWebKey;
+
+function rawPoint(key: PublicKeyInput, what: string): Bytes {
   let raw: Bytes;
-  if (typeof key === "string") {
+  if (typeof key === "object" && !(key instanceof Uint8Array)) raw = jwkPoint(key, what);
+  else if (typeof key === "string") {
     try {
       raw = fromBase64url(key);
     } catch {
@@ -31,7 +50,10 @@ function rawPoint(key: string | Uint8Array, what: string): Bytes {
   const other = otherCurves[raw.length];
   if (other) throw new KeyError("wrong_curve", `${what} is ${other}`);
   if (raw.length === 33 && (raw[0] === 2 || raw[0] === 3))
-    throw new KeyError("malformed_key", `${what} is a compressed point: send the uncompressed 65-byte form`);
+    throw new KeyError(
+      "malformed_key",
+      `${what} is a compressed point; it must be an uncompressed P-256 point (65 bytes starting with 0x04)`,
+    );
   if (raw.length === 91 && raw[0] === 0x30) throw new KeyError("malformed_key", `${what} is DER (SPKI): send the raw 65-byte point`);
   if (raw.length !== P256_POINT_LENGTH || raw[0] !== 0x04)
     throw new KeyError(
@@ -44,10 +66,11 @@ function rawPoint(key: string | Uint8Array, what: string): Bytes {
 export type PublicKeyUse = "signing" | "kem";
 
 /**
- * Validates and imports a P-256 public key: for `signing` an ECDSA verify key, for `kem` an ECDH
- * key (HPKE's recipient key). Web Crypto refuses points that are not on the curve.
+ * Validates and imports a P-256 public key (raw point as base64url or bytes, or a JWK): for
+ * `signing` an ECDSA verify key, for `kem` an ECDH key (HPKE's recipient key). Web Crypto refuses
+ * points that are not on the curve.
  */
-export async function importPublicKey(key: string | Uint8Array, use: PublicKeyUse, what = `the ${use} key`): Promise<CryptoKey> {
+export async function importPublicKey(key: PublicKeyInput, use: PublicKeyUse, what = `the ${use} key`): Promise<CryptoKey> {
   const raw = rawPoint(key, what);
   const algorithm = use === "signing" ? { name: "ECDSA", namedCurve: "P-256" } : { name: "ECDH", namedCurve: "P-256" };
   try {
@@ -58,7 +81,7 @@ export async function importPublicKey(key: string | Uint8Array, use: PublicKeyUs
 }
 
 /** The validated raw bytes of a public key, without importing it. */
-export async function parsePublicKey(key: string | Uint8Array, what = "the key"): Promise<Bytes> {
+export async function parsePublicKey(key: PublicKeyInput, what = "the key"): Promise<Bytes> {
   const raw = rawPoint(key, what);
   await importPublicKey(raw, "kem", what);
   return raw;
