@@ -60,6 +60,7 @@ const envSchema = z.object({
     z.coerce.number({ error: "must be a number" }).int().min(1000).max(600_000).default(10_000),
   ),
   RATE_LIMIT_PER_MINUTE: z.preprocess(emptyAsUndefined, z.coerce.number({ error: "must be a number" }).int().min(1).default(600)),
+  MAX_TEAMS_PER_USER: z.preprocess(emptyAsUndefined, z.coerce.number({ error: "must be a number" }).int().min(1).max(100_000).default(100)),
   EVENT_RETENTION_DAYS: z.preprocess(emptyAsUndefined, z.coerce.number({ error: "must be a number" }).min(0.001).max(3650).default(30)),
   EVENT_RETENTION_BATCH_SIZE: z.preprocess(
     emptyAsUndefined,
@@ -117,6 +118,8 @@ export interface Config {
   /** Most time a client may take to send a whole request (headers and body), and its headers alone. */
   timeouts: { requestMs: number; headersMs: number };
   rateLimitPerMinute: number;
+  /** Live teams one user may belong to (their personal team included). */
+  maxTeamsPerUser: number;
   eventRetentionMs: number;
   eventRetentionBatchSize: number;
   realtime: { maxConnectionsPerUser: number; maxSubscriptionsPerUser: number; subscriptionBufferEvents: number; maxBufferedBytes: number };
@@ -274,6 +277,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     bodyLimit: e.BODY_LIMIT_BYTES,
     timeouts: { requestMs: e.REQUEST_TIMEOUT_MS, headersMs: e.HEADERS_TIMEOUT_MS },
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    maxTeamsPerUser: e.MAX_TEAMS_PER_USER,
     eventRetentionMs: e.EVENT_RETENTION_DAYS * 86_400_000,
     eventRetentionBatchSize: e.EVENT_RETENTION_BATCH_SIZE,
     realtime: {

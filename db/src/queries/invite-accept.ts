@@ -6,6 +6,7 @@ import { teamInvites } from "../schema/invites.js";
 import { type TeamRole, teamMembers, teamRemovals, teams } from "../schema/teams.js";
 import { hashToken } from "../tokens.js";
 import { type InviteStatus, inviteStatus } from "./invites.js";
+import { assertRoomForTeam } from "./memberships.js";
 import { teamPermissions } from "./team-access.js";
 
 /** The invite a token names, if any: the token itself is the capability, so it is looked up by hash. */
@@ -96,7 +97,7 @@ async function refuse(tx: Transaction, params: { inviteId: string; teamId: strin
  */
 export async function acceptInvite(
   tx: Transaction,
-  params: { inviteId: string; teamId: string; userId: string },
+  params: { inviteId: string; teamId: string; userId: string; maxTeamsPerUser: number },
 ): Promise<{ joined: boolean; role: TeamRole }> {
   const [member] = await tx
     .select({ role: teamMembers.role })
@@ -104,6 +105,7 @@ export async function acceptInvite(
     .innerJoin(teams, eq(teams.id, teamMembers.teamId))
     .where(and(eq(teamMembers.teamId, params.teamId), eq(teamMembers.userId, params.userId), isNull(teams.deletedAt)));
   if (member) return { joined: false, role: member.role };
+  await assertRoomForTeam(tx, { userId: params.userId, limit: params.maxTeamsPerUser });
   const liveSharedTeam = sql`exists (select 1 from ${teams} where ${teams.id} = ${params.teamId} and ${teams.deletedAt} is null and not ${teams.personal})`;
   const [claimed] = await tx
     .update(teamInvites)
@@ -121,7 +123,7 @@ export async function acceptInvite(
       ),
     )
     .returning({ role: teamInvites.role });
-  if (!claimed) return refuse(tx, params);
+  if (!claimed) return refuse(tx, { inviteId: params.inviteId, teamId: params.teamId, userId: params.userId });
   const joined = await tx
     .insert(teamMembers)
     .values({ teamId: params.teamId, userId: params.userId, role: claimed.role })

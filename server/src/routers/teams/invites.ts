@@ -103,7 +103,12 @@ export const invitesRouter = router({
       if (!invite) throw new AppError("NOT_FOUND", "No invite matches this token; check that it was copied whole");
       return withEvents(ctx.deps, async (tx, emit) => {
         await lockTeam(tx, { teamId: invite.teamId });
-        const { joined, role } = await acceptInvite(tx, { inviteId: invite.id, teamId: invite.teamId, userId: ctx.user.id });
+        const { joined, role } = await acceptInvite(tx, {
+          inviteId: invite.id,
+          teamId: invite.teamId,
+          userId: ctx.user.id,
+          maxTeamsPerUser: ctx.config.maxTeamsPerUser,
+        });
         const view = await teamView(tx, { teamId: invite.teamId, userId: ctx.user.id });
         if (joined) {
           await recordAudit(tx, {

@@ -1,5 +1,6 @@
 import {
   AppError,
+  assertRoomForTeam,
   createPersonalTeam,
   createTeam,
   deleteTeam,
@@ -43,11 +44,13 @@ export const manageTeamProcedures = {
     return teams.map(toTeamOutput);
   }),
 
+  /** Anyone, up to MAX_TEAMS_PER_USER live teams (the personal one included). */
   create: authedProcedure
     .input(createTeamInput)
     .output(teamSchema)
     .mutation(({ ctx, input }) =>
       withEvents(ctx.deps, async (tx, emit) => {
+        await assertRoomForTeam(tx, { userId: ctx.user.id, limit: ctx.config.maxTeamsPerUser });
         const team = await createTeam(tx, { name: input.name, ownerId: ctx.user.id });
         await recordAudit(tx, {
           teamId: team.id,
