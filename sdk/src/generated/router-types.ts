@@ -207,6 +207,7 @@ export interface RouterProcedures {
       nextCursor: number | null;
     };
   };
+  /** Anyone, up to MAX_TEAMS_PER_USER live teams (the personal one included). */
   "teams.create": {
     kind: "mutation";
     input: {
