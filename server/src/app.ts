@@ -9,6 +9,7 @@ import type { AppDeps } from "./deps.js";
 import { githubAuthRoutes } from "./http/github-auth.js";
 import { registerHealthRoutes } from "./http/health.js";
 import { registerMetrics } from "./http/metrics.js";
+import { registerRequestGuards } from "./http/request-guards.js";
 import { trpcFastifyErrorHandler } from "./http/trpc-errors.js";
 import { type AppRouter, appRouter } from "./routers/_app.js";
 import { createContextFactory } from "./trpc/context.js";
@@ -77,6 +78,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
   });
 
+  // After the websocket plugin: its own onRequest hook must mark upgrades first, so that a refused
+  // upgrade's socket is destroyed once the 403 is written.
+  registerRequestGuards(app, config);
   registerMetrics(app);
   registerHealthRoutes(app, deps);
   await app.register(githubAuthRoutes, { prefix: "/auth/github", deps });

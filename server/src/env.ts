@@ -41,6 +41,11 @@ const envSchema = z.object({
     z.coerce.number({ error: "must be a number" }).int().min(30).max(86_400).default(900),
   ),
   REFRESH_TOKEN_TTL_DAYS: z.preprocess(emptyAsUndefined, z.coerce.number({ error: "must be a number" }).min(0.00001).max(365).default(30)),
+  SESSION_MAX_AGE_DAYS: z.preprocess(emptyAsUndefined, z.coerce.number({ error: "must be a number" }).min(0.00001).max(3650).default(90)),
+  SESSION_IDLE_TIMEOUT_DAYS: z.preprocess(
+    emptyAsUndefined,
+    z.coerce.number({ error: "must be a number" }).min(0.00001).max(3650).default(30),
+  ),
   CORS_ORIGINS: optionalString,
   BODY_LIMIT_BYTES: z.preprocess(
     emptyAsUndefined,
@@ -108,6 +113,8 @@ export interface Config {
     jwtSecretGenerated: boolean;
     accessTtlSeconds: number;
     refreshTtlMs: number;
+    /** Absolute lifetime of a session from sign-in, and the idle time (since its last refresh) that ends it. */
+    sessionLimits: { maxAgeMs: number; idleMs: number };
   };
   /** Null when devLogin is allowed; otherwise why it is not. */
   devLoginDisabledReason: string | null;
@@ -224,6 +231,12 @@ export class ConfigError extends Error {
   override readonly name = "ConfigError";
 }
 
+/** TRUST_PROXY set to anything but empty/false/0 (whatever its form: flag, hop count, addresses). */
+function trustProxyConfigured(value: string | undefined): boolean {
+  const v = value?.trim().toLowerCase();
+  return v !== undefined && v !== "" && v !== "false" && v !== "0";
+}
+
 export function isLoopbackHost(host: string): boolean {
   if (host === "localhost") return true;
   if (isIP(host) === 4) return host.startsWith("127.");
@@ -252,6 +265,9 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   else if (github) devLoginDisabledReason = "devLogin is disabled because GitHub sign-in is configured";
   else if (!isLoopbackHost(e.HOST))
     devLoginDisabledReason = `devLogin is disabled because the server listens on ${e.HOST}, not on loopback only`;
+  // Behind a proxy every request looks local to the server: a proxied dev server is not a laptop.
+  else if (trustProxyConfigured(source.TRUST_PROXY))
+    devLoginDisabledReason = "devLogin is disabled because TRUST_PROXY is set (the server sits behind a proxy)";
 
   const secret = e.JWT_SECRET ?? randomBytes(32).toString("base64url");
   return {
@@ -270,6 +286,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       jwtSecretGenerated: e.JWT_SECRET === undefined,
       accessTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
       refreshTtlMs: e.REFRESH_TOKEN_TTL_DAYS * 86_400_000,
+      sessionLimits: { maxAgeMs: e.SESSION_MAX_AGE_DAYS * 86_400_000, idleMs: e.SESSION_IDLE_TIMEOUT_DAYS * 86_400_000 },
     },
     devLoginDisabledReason,
     github,

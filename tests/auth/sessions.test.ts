@@ -45,7 +45,11 @@ describe("no session: every authed procedure answers UNAUTHORIZED with a message
     it(`${p.name} with the token of an ended session`, async () => {
       const session = await signUp(server);
       expect((await logout(session.accessToken)).status).toBe(200);
-      expectTrpcError(await p.call(session.accessToken), "UNAUTHORIZED", /session has ended \(signed out or revoked\); sign in again/);
+      expectTrpcError(
+        await p.call(session.accessToken),
+        "UNAUTHORIZED",
+        /session has ended \(signed out, revoked, or past its lifetime or idle timeout\); sign in again/,
+      );
     });
   }
 

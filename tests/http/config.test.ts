@@ -99,6 +99,17 @@ describe("loadConfig: production refuses laptop-only settings", () => {
 });
 
 describe("loadConfig: defaults and devLogin mode", () => {
+  it("sessions last 90 days at most and end after 30 idle days, both configurable", () => {
+    expect(loadConfig({}).auth.sessionLimits).toEqual({ maxAgeMs: 90 * 86_400_000, idleMs: 30 * 86_400_000 });
+    expect(loadConfig({ SESSION_MAX_AGE_DAYS: "7", SESSION_IDLE_TIMEOUT_DAYS: "1" }).auth.sessionLimits).toEqual({
+      maxAgeMs: 7 * 86_400_000,
+      idleMs: 86_400_000,
+    });
+    const { message } = configError({ SESSION_MAX_AGE_DAYS: "forever", SESSION_IDLE_TIMEOUT_DAYS: "0" });
+    expect(message).toMatch(/^ {2}SESSION_MAX_AGE_DAYS: /m);
+    expect(message).toMatch(/^ {2}SESSION_IDLE_TIMEOUT_DAYS: /m);
+  });
+
   it("empty strings count as unset", () => {
     const config = loadConfig({ PORT: "", DATABASE_URL: "", REDIS_URL: " ", JWT_SECRET: "" });
     expect(config.port).toBe(8787);
@@ -114,6 +125,8 @@ describe("loadConfig: defaults and devLogin mode", () => {
     expect(loadConfig({ GITHUB_CLIENT_ID: "id", GITHUB_CLIENT_SECRET: "secret" }).devLoginDisabledReason).toMatch(
       /GitHub sign-in is configured/,
     );
+    expect(loadConfig({ TRUST_PROXY: "true" }).devLoginDisabledReason).toMatch(/TRUST_PROXY is set/);
+    expect(loadConfig({ TRUST_PROXY: "false" }).devLoginDisabledReason).toBeNull();
   });
 });
 

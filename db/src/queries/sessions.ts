@@ -8,14 +8,36 @@ import { type SelfUser, selfUserColumns } from "./users.js";
 
 export const REFRESH_TOKEN_PREFIX = "osr";
 
+/**
+ * How long a session may live: `maxAgeMs` from sign-in whatever the refreshes (absolute), and
+ * `idleMs` from its last use (a refresh). Both are checked by the database clock on every
+ * request and refresh, so lowering them takes effect at once for existing sessions.
+ */
+export interface SessionLimits {
+  maxAgeMs: number;
+  idleMs: number;
+}
+
+const secs = (ms: number) => sql`make_interval(secs => ${ms / 1000}::double precision)`;
+
+/** The session is neither revoked nor past its absolute lifetime or idle timeout. */
+function sessionAlive(limits: SessionLimits) {
+  return and(
+    isNull(sessions.revokedAt),
+    sql`${sessions.createdAt} + ${secs(limits.maxAgeMs)} > now()`,
+    sql`${sessions.lastUsedAt} + ${secs(limits.idleMs)} > now()`,
+  );
+}
+
 export interface IssuedRefreshToken {
   refreshToken: string;
   refreshTokenExpiresAt: Date;
 }
 
-async function issueRefreshToken(db: Executor, sessionId: string, ttlMs: number): Promise<IssuedRefreshToken> {
+/** A new refresh token; it never outlives the session's absolute end (`sessionEnd`). */
+async function issueRefreshToken(db: Executor, sessionId: string, ttlMs: number, sessionEnd: Date): Promise<IssuedRefreshToken> {
   const { token, hash } = newSecretToken(REFRESH_TOKEN_PREFIX);
-  const expiresAt = new Date(Date.now() + ttlMs);
+  const expiresAt = new Date(Math.min(Date.now() + ttlMs, sessionEnd.getTime()));
   await db.insert(refreshTokens).values({
     id: newId("refreshToken"),
     sessionId,
@@ -32,24 +54,33 @@ export async function createSession(
     method: string;
     userAgent?: string | undefined;
     refreshTtlMs: number;
+    limits: SessionLimits;
   },
 ): Promise<{ sessionId: string } & IssuedRefreshToken> {
   const sessionId = newId("session");
-  await db.insert(sessions).values({
-    id: sessionId,
-    userId: params.userId,
-    method: params.method,
-    userAgent: params.userAgent?.slice(0, 256),
-  });
+  const [row] = await db
+    .insert(sessions)
+    .values({
+      id: sessionId,
+      userId: params.userId,
+      method: params.method,
+      userAgent: params.userAgent?.slice(0, 256),
+    })
+    .returning({ createdAt: sessions.createdAt });
+  if (!row) throw new Error("session insert returned nothing");
   return {
     sessionId,
-    ...(await issueRefreshToken(db, sessionId, params.refreshTtlMs)),
+    ...(await issueRefreshToken(db, sessionId, params.refreshTtlMs, sessionEndOf(row.createdAt, params.limits))),
   };
+}
+
+function sessionEndOf(createdAt: Date, limits: SessionLimits): Date {
+  return new Date(createdAt.getTime() + limits.maxAgeMs);
 }
 
 export type RotateResult =
   | ({ ok: true; sessionId: string; user: SelfUser } & IssuedRefreshToken)
-  | { ok: false; reason: "unknown" | "expired" | "revoked" }
+  | { ok: false; reason: "unknown" | "expired" | "revoked" | "sessionMaxAge" | "sessionIdle" }
   | { ok: false; reason: "reused"; sessionId: string; userId: string };
 
 /**
@@ -57,7 +88,10 @@ export type RotateResult =
  * condition makes the spend atomic: of two concurrent refreshes with one token, exactly one wins
  * and the other is reported as reuse (a stolen token being raced), for the caller to revoke.
  */
-export async function rotateRefreshToken(db: Executor, params: { refreshToken: string; refreshTtlMs: number }): Promise<RotateResult> {
+export async function rotateRefreshToken(
+  db: Executor,
+  params: { refreshToken: string; refreshTtlMs: number; limits: SessionLimits },
+): Promise<RotateResult> {
   const hash = hashToken(params.refreshToken);
   const [spent] = await db
     .update(refreshTokens)
@@ -88,22 +122,39 @@ export async function rotateRefreshToken(db: Executor, params: { refreshToken: s
   const [active] = await db
     .update(sessions)
     .set({ lastUsedAt: sql`now()` })
-    .where(and(eq(sessions.id, spent.sessionId), isNull(sessions.revokedAt)))
-    .returning({ userId: sessions.userId });
-  if (!active) return { ok: false, reason: "revoked" };
+    .where(and(eq(sessions.id, spent.sessionId), sessionAlive(params.limits)))
+    .returning({ userId: sessions.userId, createdAt: sessions.createdAt });
+  if (!active) {
+    // Say which limit ended it; the spent token stays spent (the caller's transaction commits it).
+    const [ended] = await db
+      .select({
+        revoked: sql<boolean>`${sessions.revokedAt} is not null`,
+        tooOld: sql<boolean>`${sessions.createdAt} + ${secs(params.limits.maxAgeMs)} <= now()`,
+      })
+      .from(sessions)
+      .where(eq(sessions.id, spent.sessionId));
+    if (!ended || ended.revoked) return { ok: false, reason: "revoked" };
+    return { ok: false, reason: ended.tooOld ? "sessionMaxAge" : "sessionIdle" };
+  }
   const [user] = await db.select(selfUserColumns).from(users).where(eq(users.id, active.userId));
   if (!user) return { ok: false, reason: "revoked" };
-  const issued = await issueRefreshToken(db, spent.sessionId, params.refreshTtlMs);
+  const issued = await issueRefreshToken(db, spent.sessionId, params.refreshTtlMs, sessionEndOf(active.createdAt, params.limits));
   return { ok: true, sessionId: spent.sessionId, user, ...issued };
 }
 
-/** The session and its user, if the session is still active. Scoped by user: a token names both. */
-export async function getActiveSession(db: Executor, params: { sessionId: string; userId: string }): Promise<SelfUser | undefined> {
+/**
+ * The session and its user, if the session is still active (not revoked, within its lifetime and
+ * idle timeout). Scoped by user: a token names both.
+ */
+export async function getActiveSession(
+  db: Executor,
+  params: { sessionId: string; userId: string; limits: SessionLimits },
+): Promise<SelfUser | undefined> {
   const [row] = await db
     .select(selfUserColumns)
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
-    .where(and(eq(sessions.id, params.sessionId), eq(sessions.userId, params.userId), isNull(sessions.revokedAt)));
+    .where(and(eq(sessions.id, params.sessionId), eq(sessions.userId, params.userId), sessionAlive(params.limits)));
   return row;
 }
 
@@ -117,7 +168,7 @@ export async function revokeSession(db: Executor, params: { sessionId: string; u
   return rows.length > 0;
 }
 
-export async function listActiveSessions(db: Executor, params: { userId: string }) {
+export async function listActiveSessions(db: Executor, params: { userId: string; limits: SessionLimits }) {
   return db
     .select({
       id: sessions.id,
@@ -130,7 +181,7 @@ export async function listActiveSessions(db: Executor, params: { userId: string 
     .where(
       and(
         eq(sessions.userId, params.userId),
-        isNull(sessions.revokedAt),
+        sessionAlive(params.limits),
         // a session whose newest refresh token has expired is over even if nobody revoked it
         sql`exists (select 1 from ${refreshTokens} where ${refreshTokens.sessionId} = ${sessions.id} and ${refreshTokens.usedAt} is null and ${refreshTokens.expiresAt} > now())`,
       ),

@@ -9,7 +9,7 @@ export interface AccessClaims {
   sessionId: string;
 }
 
-export type VerifyResult = { ok: true; claims: AccessClaims } | { ok: false; reason: string };
+export type VerifyResult = { ok: true; claims: AccessClaims; expiresAt: Date } | { ok: false; reason: string };
 
 /** Short-lived HS256 access token naming the user and the session it belongs to. */
 export async function signAccessToken(
@@ -38,12 +38,18 @@ export async function verifyAccessToken(token: string, secret: Uint8Array): Prom
       audience: AUDIENCE,
       algorithms: ["HS256"],
     });
-    if (payload.use !== TOKEN_USE || typeof payload.sid !== "string" || typeof payload.sub !== "string") {
+    if (
+      payload.use !== TOKEN_USE ||
+      typeof payload.sid !== "string" ||
+      typeof payload.sub !== "string" ||
+      typeof payload.exp !== "number"
+    ) {
       return { ok: false, reason: "not an access token" };
     }
     return {
       ok: true,
       claims: { userId: payload.sub, sessionId: payload.sid },
+      expiresAt: new Date(payload.exp * 1000),
     };
   } catch (error) {
     if (error instanceof errors.JWTExpired) return { ok: false, reason: "access token expired; refresh the session" };

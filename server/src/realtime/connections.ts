@@ -2,6 +2,7 @@ import type { WebSocket } from "ws";
 
 /** WebSocket close codes of ours (4000–4999 is the application range). */
 export const CloseCodes = {
+  /** The session ended, or the access token the connection opened with expired: reconnect with a fresh one. */
   sessionRevoked: 4401,
   tooManyConnections: 4429,
   slowConsumer: 4408,
@@ -12,6 +13,19 @@ export const CloseCodes = {
  * that opened it, so revoking the session closes it (on whichever instance it lives, since every
  * instance reads the `session.revoked` event from the log).
  */
+/**
+ * A WebSocket is authorized for the lifetime of the access token it opened with: at the token's
+ * expiry the server closes it with 4401, and the client reconnects with a fresh token (resuming
+ * its streams from their last event id). Without this an open socket would outlive the token.
+ */
+export function closeAtTokenExpiry(socket: WebSocket, expiresAt: Date): void {
+  // setTimeout's limit is ~24.8 days; access tokens live a day at most.
+  const delay = Math.max(0, Math.min(expiresAt.getTime() - Date.now(), 2 ** 31 - 1));
+  const timer = setTimeout(() => socket.close(CloseCodes.sessionRevoked, "access token expired"), delay);
+  timer.unref();
+  socket.once("close", () => clearTimeout(timer));
+}
+
 export function createConnectionRegistry() {
   const bySession = new Map<string, Set<WebSocket>>();
   const perUser = new Map<string, number>();

@@ -4,10 +4,10 @@ import type { CreateFastifyContextOptions } from "@trpc/server/adapters/fastify"
 import type { WebSocket } from "ws";
 import { verifyAccessToken } from "../auth/access-token.js";
 import type { AppDeps } from "../deps.js";
-import { CloseCodes } from "../realtime/connections.js";
+import { CloseCodes, closeAtTokenExpiry } from "../realtime/connections.js";
 
 export type AuthState =
-  | { ok: true; user: SelfUser; sessionId: string }
+  | { ok: true; user: SelfUser; sessionId: string; expiresAt: Date }
   | { ok: false; reason: string; code?: "UNAUTHORIZED" | "TOO_MANY_REQUESTS" };
 
 export interface RequestMeta {
@@ -16,6 +16,8 @@ export interface RequestMeta {
   transport: "http" | "ws" | "internal";
   /** Where an HTTP request was sent (`http://host:port`), for links when PUBLIC_URL is not set. */
   origin?: string | undefined;
+  /** The request came through a proxy (it carries Forwarded / X-Forwarded-* / X-Real-IP headers). */
+  forwarded?: boolean;
   /** The WebSocket this context belongs to (WS transport only), for backpressure checks. */
   socket?: WebSocket | undefined;
 }
@@ -28,13 +30,13 @@ async function authenticate(deps: AppDeps, accessToken: string | null): Promise<
     };
   const verified = await verifyAccessToken(accessToken, deps.config.auth.jwtSecret);
   if (!verified.ok) return verified;
-  const user = await getActiveSession(deps.db, verified.claims);
+  const user = await getActiveSession(deps.db, { ...verified.claims, limits: deps.config.auth.sessionLimits });
   if (!user)
     return {
       ok: false,
-      reason: "the session has ended (signed out or revoked); sign in again",
+      reason: "the session has ended (signed out, revoked, or past its lifetime or idle timeout); sign in again",
     };
-  return { ok: true, user, sessionId: verified.claims.sessionId };
+  return { ok: true, user, sessionId: verified.claims.sessionId, expiresAt: verified.expiresAt };
 }
 
 /** The request-free part of the context: what tests build directly for `createCaller`. */
@@ -51,6 +53,13 @@ export async function createContextInner(deps: AppDeps, opts: { accessToken: str
 }
 
 export type Context = Awaited<ReturnType<typeof createContextInner>>;
+
+const FORWARDING_HEADERS = ["forwarded", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "x-real-ip"];
+
+/** Whether a proxy (or someone pretending to be one) relayed this request. */
+function isForwarded(raw: IncomingMessage): boolean {
+  return FORWARDING_HEADERS.some((name) => raw.headers[name] !== undefined);
+}
 
 function bearer(header: string | string[] | undefined): string | null {
   const value = Array.isArray(header) ? header[0] : header;
@@ -83,6 +92,7 @@ export function createContextFactory(deps: AppDeps) {
         ip: raw.socket?.remoteAddress,
         transport: isWs ? "ws" : "http",
         origin: isWs ? undefined : `${req.protocol}://${req.host}`,
+        forwarded: isForwarded(raw),
         socket,
       },
     });
@@ -103,6 +113,7 @@ export function createContextFactory(deps: AppDeps) {
         },
       };
     }
+    if (socket && ctx.auth.ok) closeAtTokenExpiry(socket, ctx.auth.expiresAt);
     return ctx;
   };
 }

@@ -19,6 +19,8 @@ const refreshFailures = {
   unknown: "refresh token is not recognised; sign in again",
   expired: "refresh token has expired; sign in again",
   revoked: "the session of this refresh token has ended; sign in again",
+  sessionMaxAge: "the session reached its maximum lifetime (SESSION_MAX_AGE_DAYS); sign in again",
+  sessionIdle: "the session was unused for longer than its idle timeout (SESSION_IDLE_TIMEOUT_DAYS); sign in again",
 } as const;
 
 export const authRouter = router({
@@ -34,6 +36,12 @@ export const authRouter = router({
     .output(sessionSchema)
     .mutation(async ({ ctx, input }) => {
       if (ctx.config.devLoginDisabledReason) throw new AppError("FORBIDDEN", ctx.config.devLoginDisabledReason);
+      // A relayed request did not come from this machine, whatever its socket address says.
+      if (ctx.meta.forwarded)
+        throw new AppError(
+          "FORBIDDEN",
+          "devLogin refuses forwarded requests (Forwarded / X-Forwarded-* / X-Real-IP): it is for this machine only",
+        );
       return ctx.db.transaction(async (tx) => {
         const { user, created } = await findOrCreateLocalUser(tx, {
           id: newId("user"),
@@ -56,6 +64,7 @@ export const authRouter = router({
         rotateRefreshToken(tx, {
           refreshToken: input.refreshToken,
           refreshTtlMs: ctx.config.auth.refreshTtlMs,
+          limits: ctx.config.auth.sessionLimits,
         }),
       );
       if (result.ok) return sessionTokens(ctx.config, result);
@@ -90,7 +99,7 @@ export const authRouter = router({
 
   sessions: router({
     list: authedProcedure.output(sessionInfoSchema.array()).query(async ({ ctx }) => {
-      const rows = await listActiveSessions(ctx.db, { userId: ctx.user.id });
+      const rows = await listActiveSessions(ctx.db, { userId: ctx.user.id, limits: ctx.config.auth.sessionLimits });
       return rows.map((s) => ({
         ...s,
         createdAt: s.createdAt.toISOString(),

@@ -17,6 +17,7 @@ export async function openSession(
     method: params.method,
     userAgent: params.userAgent,
     refreshTtlMs: config.auth.refreshTtlMs,
+    limits: config.auth.sessionLimits,
   });
   await recordAudit(tx, {
     actorId: params.user.id,
