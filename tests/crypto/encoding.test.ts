@@ -1,13 +1,22 @@
 import {
+  contentAad,
   type DeviceLinkBody,
   encodeLinkBody,
   fromBase64url,
   kemKeyId,
+  keyCommitment,
   lengthPrefixed,
   linkHash,
+  pad,
+  paddedLength,
+  safetyNumber,
+  sameSafetyNumber,
+  toBase64url,
   toHex,
   u64,
+  unpad,
   userFingerprint,
+  wrapInfo,
 } from "@osmynt/sdk/crypto";
 import { describe, expect, it } from "vitest";
 
@@ -50,6 +59,59 @@ describe("canonical encodings", () => {
     expect(hash).toBe("ewkXZAA5CwcFv6S46CiEEizKCjMVoYcgFpP6w1hmq5A");
     expect(await userFingerprint("usr_alice", hash)).toBe("_0ELoNR3M128OLwtAf0GM0n_GBRm7yS7I7aJasxM_F4");
     expect(await kemKeyId(body.kemKey as string)).toBe("xC5cVI2js2Tr4Io1s59hYw");
+  });
+
+  it("derives the safety number of two fingerprints, the same whichever side computes it", async () => {
+    const a = "_0ELoNR3M128OLwtAf0GM0n_GBRm7yS7I7aJasxM_F4";
+    const b = toBase64url(Uint8Array.from({ length: 32 }, (_, i) => i));
+    const expected = "40857 82790 00312 93293 97517 65397 29595 26957 92752 22978 53723 72798";
+    expect(await safetyNumber(a, b)).toBe(expected);
+    expect(await safetyNumber(b, a)).toBe(expected);
+    expect(sameSafetyNumber(expected.replace(/ /g, "-"), expected)).toBe(true);
+    expect(sameSafetyNumber(expected.slice(0, -1), expected)).toBe(false);
+    expect(await safetyNumber(a, a)).not.toBe(expected);
+  });
+
+  it("binds share content and key wraps to their context (AAD, HPKE info, key commitment)", async () => {
+    const context = {
+      suite: "SNIP1-P256",
+      target: { teamId: "tm_1" },
+      shareId: "shr_1",
+      version: 1,
+      senderUserId: "usr_alice",
+      senderDeviceId: "dev_laptop",
+    };
+    expect(toHex(contentAad(context))).toBe(
+      "000f736e69702f76312f636f6e74656e74000a534e4950312d5032353600047465616d0004746d5f3100057368725f31000000000000000100097573725f616c696365000a6465765f6c6170746f70",
+    );
+    const kemPublicKey = Uint8Array.from({ length: 65 }, (_, i) => (i === 0 ? 4 : i));
+    const info = await wrapInfo(
+      { ...context, target: { userId: "usr_bob" } },
+      { userId: "usr_bob", deviceId: "dev_phone", kemPublicKey },
+      new Uint8Array(32).fill(9),
+    );
+    expect(toHex(info)).toBe(
+      "000c736e69702f76312f77726170000a534e4950312d5032353600047573657200077573725f626f6200057368725f31000000000000000100097573725f616c696365000a6465765f6c6170746f7000077573725f626f6200096465765f70686f6e6500200ed3a6ab957ff6f59a9630a473d31a7d04fcb46548b89016196980c7e96584f60909090909090909090909090909090909090909090909090909090909090909",
+    );
+    const key = Uint8Array.from({ length: 32 }, (_, i) => i);
+    expect(toBase64url(await keyCommitment(key, "shr_1", 1))).toBe("r2wAReA_VMhV4M_YDxA9f_vQW1TTtmlgx5ZH5a9L1XA");
+  });
+
+  it("pads payloads to buckets and strips the padding back", () => {
+    expect([0, 255, 256, 1000, 1024 * 1024].map(paddedLength)).toEqual([256, 256, 288, 1024, 1024 * 1024 + 131072]);
+    for (const n of [0, 1, 255, 256, 5000]) {
+      const payload = new Uint8Array(n).fill(0);
+      expect(unpad(pad(payload))).toEqual(payload);
+    }
+    expect(() => unpad(new Uint8Array(256))).toThrow(/padded/);
+  });
+
+  it("encodes base64url exactly as Node does, and decodes it back, at every length", () => {
+    for (let n = 0; n < 70; n++) {
+      const bytes = crypto.getRandomValues(new Uint8Array(n));
+      expect(toBase64url(bytes)).toBe(Buffer.from(bytes).toString("base64url"));
+      expect(toHex(fromBase64url(toBase64url(bytes)))).toBe(toHex(bytes));
+    }
   });
 
   it("accepts only canonical base64url", () => {

@@ -68,3 +68,37 @@ export class DeviceLogError extends CryptoError<DeviceLogErrorReason> {
     this.userId = details.userId;
   }
 }
+
+export type ShareErrorReason =
+  | "malformed_envelope"
+  | "unsupported_version"
+  | "unsupported_suite"
+  | "wrong_share"
+  | "wrong_target"
+  | "wrong_sender"
+  | "unknown_sender_device"
+  | "sender_revoked"
+  | "sender_key_mismatch"
+  | "stale_sender_log"
+  | "sender_log_forked"
+  | "bad_signature"
+  | "not_a_recipient"
+  | "wrong_kem_key"
+  | "unknown_own_device"
+  | "stale_own_log"
+  | "wrap_mismatch"
+  | "ciphertext_mismatch"
+  | "unwrap_failed"
+  | "key_commitment_mismatch"
+  | "decrypt_failed"
+  | "bad_padding"
+  | "bad_forward"
+  | "no_recipients";
+
+/**
+ * A share that cannot be sealed, or that does not open as exactly what its sender signed: the
+ * caller gets this, never plaintext that was changed, re-targeted or sent by someone else.
+ */
+export class ShareError extends CryptoError<ShareErrorReason> {
+  override readonly name = "ShareError";
+}

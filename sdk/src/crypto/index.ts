@@ -59,7 +59,15 @@ export {
 export * from "./device-log/index.js";
 export { ecdhP256 } from "./ecdh.js";
 export { fromBase64url, fromHex, toBase64url, toHex } from "./encoding.js";
-export { CryptoError, DeviceLogError, type DeviceLogErrorReason, KeyError, type KeyErrorReason } from "./errors.js";
+export {
+  CryptoError,
+  DeviceLogError,
+  type DeviceLogErrorReason,
+  KeyError,
+  type KeyErrorReason,
+  ShareError,
+  type ShareErrorReason,
+} from "./errors.js";
 export {
   generateHandshakeKeyPair,
   HANDSHAKE_INFO_LABEL,
@@ -81,5 +89,7 @@ export {
   type PublicKeyUse,
   parsePublicKey,
 } from "./public-keys.js";
+export { SAFETY_NUMBER_LABEL, safetyNumber, sameSafetyNumber } from "./safety-number.js";
+export * from "./share/index.js";
 export { SIGNATURE_LENGTH, sign, verify, verifyRaw } from "./signatures.js";
 export { SUITE, type Suite } from "./suite.js";
