@@ -13,6 +13,7 @@ export const idPrefixes = {
   share: "shr",
   device: "dev",
   handshake: "hs",
+  pairing: "pair",
   audit: "aud",
 } as const;
 

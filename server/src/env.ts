@@ -92,6 +92,15 @@ const envSchema = z.object({
       .max(1024 * 1024 * 1024)
       .default(8 * 1024 * 1024),
   ),
+  KEYS_MAX_DEVICES_PER_USER: z.preprocess(
+    emptyAsUndefined,
+    z.coerce.number({ error: "must be a number" }).int().min(1).max(1000).default(10),
+  ),
+  PAIRING_TTL_SECONDS: z.preprocess(emptyAsUndefined, z.coerce.number({ error: "must be a number" }).min(1).max(3600).default(300)),
+  PAIRING_ATTEMPTS_PER_HOUR: z.preprocess(
+    emptyAsUndefined,
+    z.coerce.number({ error: "must be a number" }).int().min(1).max(10_000).default(10),
+  ),
   LOG_LEVEL: z.preprocess(emptyAsUndefined, z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info")),
   TRUST_PROXY: flag,
   GITHUB_CLIENT_ID: optionalString,
@@ -130,6 +139,14 @@ export interface Config {
   eventRetentionMs: number;
   eventRetentionBatchSize: number;
   realtime: { maxConnectionsPerUser: number; maxSubscriptionsPerUser: number; subscriptionBufferEvents: number; maxBufferedBytes: number };
+  keys: {
+    /** Active devices (recovery key not counted) one user may have. */
+    maxDevicesPerUser: number;
+    /** How long a pairing may take from `keys.pairing.init` to the appended add_device. */
+    pairingTtlMs: number;
+    /** Pairings one user may start in an hour. */
+    pairingsPerHour: number;
+  };
   logLevel: string;
   trustProxy: boolean;
 }
@@ -302,6 +319,11 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       subscriptionBufferEvents: e.SUBSCRIPTION_BUFFER_EVENTS,
       maxSubscriptionsPerUser: e.SUBSCRIPTIONS_PER_USER,
       maxBufferedBytes: e.WS_MAX_BUFFERED_BYTES,
+    },
+    keys: {
+      maxDevicesPerUser: e.KEYS_MAX_DEVICES_PER_USER,
+      pairingTtlMs: e.PAIRING_TTL_SECONDS * 1000,
+      pairingsPerHour: e.PAIRING_ATTEMPTS_PER_HOUR,
     },
     logLevel: e.LOG_LEVEL,
     trustProxy: e.TRUST_PROXY,

@@ -1,4 +1,5 @@
 export * from "./audit.js";
+export * from "./devices.js";
 export * from "./events.js";
 export * from "./handshakes.js";
 export * from "./invites.js";

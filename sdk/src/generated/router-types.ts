@@ -181,6 +181,547 @@ export interface RouterProcedures {
     };
     tracked: true;
   };
+  /**
+   * Adds a device with an add_device link signed by one of my active devices (or the recovery key)
+   * and reverse-signed by the new device. With `pairingId`, it completes that pairing.
+   */
+  "keys.addDevice": {
+    kind: "mutation";
+    input: {
+      link: {
+        v: 1;
+        suite: "SNIP1-P256";
+        userId: string;
+        seq: number;
+        prev: string | null;
+        type: "add_device" | "add_recovery" | "revoke_device" | "root" | "rotate_kem";
+        deviceId: string;
+        signerDeviceId: string;
+        signingKey: string | null;
+        kemKey: string | null;
+        name: string;
+        createdAt: number;
+        signature: string;
+        reverseSignature: string | null;
+      };
+      pairingId?: string | undefined;
+    };
+    output: {
+      userId: string;
+      seq: number;
+      hash: string;
+      fingerprint: string;
+    };
+  };
+  /** Adds the account's recovery key (add_recovery, reverse-signed by the recovery key). */
+  "keys.addRecovery": {
+    kind: "mutation";
+    input: {
+      link: {
+        v: 1;
+        suite: "SNIP1-P256";
+        userId: string;
+        seq: number;
+        prev: string | null;
+        type: "add_device" | "add_recovery" | "revoke_device" | "root" | "rotate_kem";
+        deviceId: string;
+        signerDeviceId: string;
+        signingKey: string | null;
+        kemKey: string | null;
+        name: string;
+        createdAt: number;
+        signature: string;
+        reverseSignature: string | null;
+      };
+    };
+    output: {
+      userId: string;
+      seq: number;
+      hash: string;
+      fingerprint: string;
+    };
+  };
+  /** Every member's device log in one of my teams: what to encrypt to, and verify, for a team share. */
+  "keys.forTeam": {
+    kind: "query";
+    input: {
+      teamId: string;
+    };
+    output: {
+      teamId: string;
+      members: {
+        userId: string;
+        links: {
+          v: 1;
+          suite: "SNIP1-P256";
+          userId: string;
+          seq: number;
+          prev: string | null;
+          type: "add_device" | "add_recovery" | "revoke_device" | "root" | "rotate_kem";
+          deviceId: string;
+          signerDeviceId: string;
+          signingKey: string | null;
+          kemKey: string | null;
+          name: string;
+          createdAt: number;
+          signature: string;
+          reverseSignature: string | null;
+        }[];
+      }[];
+    };
+  };
+  /** One user's device log: mine, or a teammate's (a user I share no team with is NOT_FOUND). */
+  "keys.forUser": {
+    kind: "query";
+    input: {
+      userId: string;
+    };
+    output: {
+      userId: string;
+      links: {
+        v: 1;
+        suite: "SNIP1-P256";
+        userId: string;
+        seq: number;
+        prev: string | null;
+        type: "add_device" | "add_recovery" | "revoke_device" | "root" | "rotate_kem";
+        deviceId: string;
+        signerDeviceId: string;
+        signingKey: string | null;
+        kemKey: string | null;
+        name: string;
+        createdAt: number;
+        signature: string;
+        reverseSignature: string | null;
+      }[];
+    };
+  };
+  /** My device log and the devices it currently describes. */
+  "keys.mine": {
+    kind: "query";
+    input: void;
+    output: {
+      userId: string;
+      links: {
+        v: 1;
+        suite: "SNIP1-P256";
+        userId: string;
+        seq: number;
+        prev: string | null;
+        type: "add_device" | "add_recovery" | "revoke_device" | "root" | "rotate_kem";
+        deviceId: string;
+        signerDeviceId: string;
+        signingKey: string | null;
+        kemKey: string | null;
+        name: string;
+        createdAt: number;
+        signature: string;
+        reverseSignature: string | null;
+      }[];
+      devices: {
+        deviceId: string;
+        kind: "device" | "recovery";
+        name: string;
+        status: "active" | "revoked";
+        signingKey: string;
+        kemKey: string | null;
+        kemKeyId: string | null;
+        addedSeq: number;
+        revokedSeq: number | null;
+        createdAt: string;
+      }[];
+    };
+  };
+  /** Either side gives up (wrong code, bad MAC, cancelled); the other hears it through onUpdate. */
+  "keys.pairing.abort": {
+    kind: "mutation";
+    input: {
+      pairingId: string;
+      reason: "cancelled" | "code_mismatch" | "commitment_mismatch" | "log_mismatch" | "mac_mismatch" | "timeout";
+    };
+    output: {
+      pairingId: string;
+      status: "aborted" | "approved" | "completed" | "confirmed" | "initiated" | "responded" | "revealed";
+      request: {
+        transactionId: string;
+        deviceId: string;
+        name: string;
+        signingKey: string;
+        kemKey: string;
+        commitment: string;
+      };
+      response: {
+        deviceId: string;
+        ephemeralKey: string;
+      } | null;
+      reveal: {
+        ephemeralKey: string;
+      } | null;
+      existingConfirmation: {
+        mac: string;
+        headSeq: number;
+      } | null;
+      newConfirmation: {
+        mac: string;
+        reverseSignature: string;
+        createdAt: number;
+      } | null;
+      abortReason: string | null;
+      expiresAt: string;
+      createdAt: string;
+    };
+  };
+  /**
+   * Step 6. `existing`: the user typed the new device's code and it matched; the existing device's
+   * MAC over the log head. `new`: the new device checked that MAC; its own MAC and its signature
+   * over the add_device link. The existing device then appends the link with keys.addDevice.
+   */
+  "keys.pairing.confirm": {
+    kind: "mutation";
+    input: {
+      mac: string;
+      headSeq: number;
+      pairingId: string;
+      side: "existing";
+    } | {
+      mac: string;
+      reverseSignature: string;
+      createdAt: number;
+      pairingId: string;
+      side: "new";
+    };
+    output: {
+      pairingId: string;
+      status: "aborted" | "approved" | "completed" | "confirmed" | "initiated" | "responded" | "revealed";
+      request: {
+        transactionId: string;
+        deviceId: string;
+        name: string;
+        signingKey: string;
+        kemKey: string;
+        commitment: string;
+      };
+      response: {
+        deviceId: string;
+        ephemeralKey: string;
+      } | null;
+      reveal: {
+        ephemeralKey: string;
+      } | null;
+      existingConfirmation: {
+        mac: string;
+        headSeq: number;
+      } | null;
+      newConfirmation: {
+        mac: string;
+        reverseSignature: string;
+        createdAt: number;
+      } | null;
+      abortReason: string | null;
+      expiresAt: string;
+      createdAt: string;
+    };
+  };
+  /** Everything relayed so far in one of my pairings. */
+  "keys.pairing.get": {
+    kind: "query";
+    input: {
+      pairingId: string;
+    };
+    output: {
+      pairingId: string;
+      status: "aborted" | "approved" | "completed" | "confirmed" | "initiated" | "responded" | "revealed";
+      request: {
+        transactionId: string;
+        deviceId: string;
+        name: string;
+        signingKey: string;
+        kemKey: string;
+        commitment: string;
+      };
+      response: {
+        deviceId: string;
+        ephemeralKey: string;
+      } | null;
+      reveal: {
+        ephemeralKey: string;
+      } | null;
+      existingConfirmation: {
+        mac: string;
+        headSeq: number;
+      } | null;
+      newConfirmation: {
+        mac: string;
+        reverseSignature: string;
+        createdAt: number;
+      } | null;
+      abortReason: string | null;
+      expiresAt: string;
+      createdAt: string;
+    };
+  };
+  /** Step 1, on the new device: its keys and the commitment to its ephemeral key. */
+  "keys.pairing.init": {
+    kind: "mutation";
+    input: {
+      transactionId: string;
+      deviceId: string;
+      name: string;
+      signingKey: string;
+      kemKey: string;
+      commitment: string;
+    };
+    output: {
+      pairingId: string;
+      status: "aborted" | "approved" | "completed" | "confirmed" | "initiated" | "responded" | "revealed";
+      request: {
+        transactionId: string;
+        deviceId: string;
+        name: string;
+        signingKey: string;
+        kemKey: string;
+        commitment: string;
+      };
+      response: {
+        deviceId: string;
+        ephemeralKey: string;
+      } | null;
+      reveal: {
+        ephemeralKey: string;
+      } | null;
+      existingConfirmation: {
+        mac: string;
+        headSeq: number;
+      } | null;
+      newConfirmation: {
+        mac: string;
+        reverseSignature: string;
+        createdAt: number;
+      } | null;
+      abortReason: string | null;
+      expiresAt: string;
+      createdAt: string;
+    };
+  };
+  /**
+   * The pairing now and after every step, until it is completed or aborted (then the stream ends),
+   * or expires (PRECONDITION_FAILED). It reads the row, so it works on every instance.
+   */
+  "keys.pairing.onUpdate": {
+    kind: "subscription";
+    input: {
+      pairingId: string;
+    };
+    output: {
+      pairingId: string;
+      status: "aborted" | "approved" | "completed" | "confirmed" | "initiated" | "responded" | "revealed";
+      request: {
+        transactionId: string;
+        deviceId: string;
+        name: string;
+        signingKey: string;
+        kemKey: string;
+        commitment: string;
+      };
+      response: {
+        deviceId: string;
+        ephemeralKey: string;
+      } | null;
+      reveal: {
+        ephemeralKey: string;
+      } | null;
+      existingConfirmation: {
+        mac: string;
+        headSeq: number;
+      } | null;
+      newConfirmation: {
+        mac: string;
+        reverseSignature: string;
+        createdAt: number;
+      } | null;
+      abortReason: string | null;
+      expiresAt: string;
+      createdAt: string;
+    };
+    tracked: false;
+  };
+  /** Requests from new devices waiting for one of my existing devices to answer. */
+  "keys.pairing.pending": {
+    kind: "query";
+    input: void;
+    output: {
+      pairings: {
+        pairingId: string;
+        deviceId: string;
+        name: string;
+        createdAt: string;
+        expiresAt: string;
+      }[];
+    };
+  };
+  /** Step 2, on an existing (active) device: its id and ephemeral key. Only one device answers. */
+  "keys.pairing.respond": {
+    kind: "mutation";
+    input: {
+      deviceId: string;
+      ephemeralKey: string;
+      pairingId: string;
+    };
+    output: {
+      pairingId: string;
+      status: "aborted" | "approved" | "completed" | "confirmed" | "initiated" | "responded" | "revealed";
+      request: {
+        transactionId: string;
+        deviceId: string;
+        name: string;
+        signingKey: string;
+        kemKey: string;
+        commitment: string;
+      };
+      response: {
+        deviceId: string;
+        ephemeralKey: string;
+      } | null;
+      reveal: {
+        ephemeralKey: string;
+      } | null;
+      existingConfirmation: {
+        mac: string;
+        headSeq: number;
+      } | null;
+      newConfirmation: {
+        mac: string;
+        reverseSignature: string;
+        createdAt: number;
+      } | null;
+      abortReason: string | null;
+      expiresAt: string;
+      createdAt: string;
+    };
+  };
+  /** Step 3, on the new device: the ephemeral key it committed to. */
+  "keys.pairing.reveal": {
+    kind: "mutation";
+    input: {
+      ephemeralKey: string;
+      pairingId: string;
+    };
+    output: {
+      pairingId: string;
+      status: "aborted" | "approved" | "completed" | "confirmed" | "initiated" | "responded" | "revealed";
+      request: {
+        transactionId: string;
+        deviceId: string;
+        name: string;
+        signingKey: string;
+        kemKey: string;
+        commitment: string;
+      };
+      response: {
+        deviceId: string;
+        ephemeralKey: string;
+      } | null;
+      reveal: {
+        ephemeralKey: string;
+      } | null;
+      existingConfirmation: {
+        mac: string;
+        headSeq: number;
+      } | null;
+      newConfirmation: {
+        mac: string;
+        reverseSignature: string;
+        createdAt: number;
+      } | null;
+      abortReason: string | null;
+      expiresAt: string;
+      createdAt: string;
+    };
+  };
+  /** The first device of an account: a root link, self-signed by that device. */
+  "keys.register": {
+    kind: "mutation";
+    input: {
+      link: {
+        v: 1;
+        suite: "SNIP1-P256";
+        userId: string;
+        seq: number;
+        prev: string | null;
+        type: "add_device" | "add_recovery" | "revoke_device" | "root" | "rotate_kem";
+        deviceId: string;
+        signerDeviceId: string;
+        signingKey: string | null;
+        kemKey: string | null;
+        name: string;
+        createdAt: number;
+        signature: string;
+        reverseSignature: string | null;
+      };
+    };
+    output: {
+      userId: string;
+      seq: number;
+      hash: string;
+      fingerprint: string;
+    };
+  };
+  /** Revokes a device (or the recovery key): a revoke_device link signed by an active key. */
+  "keys.revoke": {
+    kind: "mutation";
+    input: {
+      link: {
+        v: 1;
+        suite: "SNIP1-P256";
+        userId: string;
+        seq: number;
+        prev: string | null;
+        type: "add_device" | "add_recovery" | "revoke_device" | "root" | "rotate_kem";
+        deviceId: string;
+        signerDeviceId: string;
+        signingKey: string | null;
+        kemKey: string | null;
+        name: string;
+        createdAt: number;
+        signature: string;
+        reverseSignature: string | null;
+      };
+    };
+    output: {
+      userId: string;
+      seq: number;
+      hash: string;
+      fingerprint: string;
+    };
+  };
+  /** Replaces a device's encryption key: a rotate_kem link signed by that device. */
+  "keys.rotate": {
+    kind: "mutation";
+    input: {
+      link: {
+        v: 1;
+        suite: "SNIP1-P256";
+        userId: string;
+        seq: number;
+        prev: string | null;
+        type: "add_device" | "add_recovery" | "revoke_device" | "root" | "rotate_kem";
+        deviceId: string;
+        signerDeviceId: string;
+        signingKey: string | null;
+        kemKey: string | null;
+        name: string;
+        createdAt: number;
+        signature: string;
+        reverseSignature: string | null;
+      };
+    };
+    output: {
+      userId: string;
+      seq: number;
+      hash: string;
+      fingerprint: string;
+    };
+  };
   /** Owner or admin: the team's audit trail, newest first, a page at a time. */
   "teams.audit": {
     kind: "query";
@@ -435,6 +976,22 @@ export const procedureKinds = {
   "auth.sessions.list": "query",
   "auth.sessions.revoke": "mutation",
   "events.subscribe": "subscription",
+  "keys.addDevice": "mutation",
+  "keys.addRecovery": "mutation",
+  "keys.forTeam": "query",
+  "keys.forUser": "query",
+  "keys.mine": "query",
+  "keys.pairing.abort": "mutation",
+  "keys.pairing.confirm": "mutation",
+  "keys.pairing.get": "query",
+  "keys.pairing.init": "mutation",
+  "keys.pairing.onUpdate": "subscription",
+  "keys.pairing.pending": "query",
+  "keys.pairing.respond": "mutation",
+  "keys.pairing.reveal": "mutation",
+  "keys.register": "mutation",
+  "keys.revoke": "mutation",
+  "keys.rotate": "mutation",
   "teams.audit": "query",
   "teams.create": "mutation",
   "teams.delete": "mutation",
