@@ -425,6 +425,9 @@ describe("reading logs", () => {
       where: (a, { and, eq }) => and(eq(a.actorId, t.member.userId), eq(a.action, "keys.add_device")),
     });
     expect(audit).toHaveLength(1);
+    // the team's owner sees a member's device changes in the team's audit trail
+    const trail = await ok(call(server, "teams.audit", t.owner.session, { teamId: t.teamId }));
+    expect(trail.entries.filter((e: any) => e.action === "keys.add_device").map((e: any) => e.actor.id)).toEqual([t.member.userId]);
   });
 });
 

@@ -12,7 +12,15 @@ import { expect } from "vitest";
 import { rawCall, type TestSession } from "../helpers/factories.js";
 import type { TestServer } from "../helpers/server.js";
 
-const queries = new Set(["keys.mine", "keys.forTeam", "keys.forUser", "keys.pairing.pending", "keys.pairing.get", "teams.mine"]);
+const queries = new Set([
+  "keys.mine",
+  "keys.forTeam",
+  "keys.forUser",
+  "keys.pairing.pending",
+  "keys.pairing.get",
+  "teams.mine",
+  "teams.audit",
+]);
 
 /** One call over HTTP as `who` (or anonymously). */
 export function call(server: TestServer, path: string, who: TestSession | null, input?: unknown) {

@@ -11,8 +11,8 @@ const qb = new QueryBuilder();
 
 /**
  * A team's audit trail, newest first, for its owner and admins; `cursor` is the last id of the
- * previous page. Besides the team's own rows it shows the account rows (sign-in, session revoked)
- * of its current members, from the time they joined on: what happened to the team's people while
+ * previous page. Besides the team's own rows it shows the account rows (sign-in, session revoked,
+ * device added, revoked or rotated) of its current members, from the time they joined on: what happened to the team's people while
  * they were in it, and nothing from before.
  */
 export async function listTeamAudit(db: Executor, params: { teamId: string; userId: string; cursor?: number | undefined; limit: number }) {
@@ -21,7 +21,7 @@ export async function listTeamAudit(db: Executor, params: { teamId: string; user
   const subject = sql`coalesce(${auditLog.actorId}, ${auditLog.metadata}->>'userId')`;
   const memberAccountRow = and(
     isNull(auditLog.teamId),
-    like(auditLog.action, "auth.%"),
+    or(like(auditLog.action, "auth.%"), like(auditLog.action, "keys.%")),
     exists(
       qb
         .select({ one: sql`1` })
