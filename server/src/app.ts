@@ -6,11 +6,15 @@ import { isAppError } from "@osmynt/db";
 import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from "@trpc/server/adapters/fastify";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { AppDeps } from "./deps.js";
+import { batchLimitHook } from "./http/batch-limit.js";
 import { githubAuthRoutes } from "./http/github-auth.js";
 import { registerHealthRoutes } from "./http/health.js";
 import { registerMetrics } from "./http/metrics.js";
 import { registerRequestGuards } from "./http/request-guards.js";
 import { trpcFastifyErrorHandler } from "./http/trpc-errors.js";
+import { budgetsOf } from "./limits/budgets.js";
+import { addressKey, perAddressStore } from "./limits/calls.js";
+import { trustFunction } from "./limits/trust-proxy.js";
 import { type AppRouter, appRouter } from "./routers/_app.js";
 import { createContextFactory } from "./trpc/context.js";
 
@@ -42,7 +46,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       headersTimeout: config.timeouts.headersMs,
       connectionsCheckingInterval: Math.min(30_000, Math.max(250, Math.floor(config.timeouts.headersMs / 4))),
     },
-    trustProxy: config.trustProxy,
+    trustProxy: trustFunction(config.trustProxy),
     routerOptions: { maxParamLength: 5000 },
   });
 
@@ -52,14 +56,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     allowedHeaders: ["authorization", "content-type", "trpc-accept", "last-event-id"],
   });
   await app.register(rateLimit, {
-    max: config.rateLimitPerMinute,
+    max: config.rateLimits.perAddress,
     timeWindow: "1 minute",
+    // Counted with the WebSocket calls of the same address (limits/calls.ts), in Redis when configured.
+    store: perAddressStore(deps.limiter, budgetsOf(config).perAddress),
+    keyGenerator: (req) => addressKey(req.ip),
     allowList: (req) => req.url === "/health" || req.url === "/ready" || req.url === "/metrics",
     // Thrown as an error: under /trpc the tRPC-shaped error handler turns it into a 429 body.
     errorResponseBuilder: (_req, context) => ({
       statusCode: 429,
       code: "FST_RATE_LIMITED",
-      message: `Too many requests: at most ${context.max} a minute; retry in ${Math.ceil(context.ttl / 1000)} s`,
+      message: `Too many requests: at most ${context.max} a minute from this address; retry in ${Math.ceil(context.ttl / 1000)} s`,
     }),
   });
   await app.register(websocket, {
@@ -88,12 +95,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Encapsulated (no fastify-plugin): tRPC replaces the JSON parser in its own context only.
   await app.register(async (scope) => {
     scope.setErrorHandler(trpcFastifyErrorHandler);
+    scope.addHook("onRequest", batchLimitHook(TRPC_PREFIX, config.maxBatchSize));
     await scope.register(fastifyTRPCPlugin, {
       prefix: TRPC_PREFIX,
       useWSS: true,
       trpcOptions: {
         router: appRouter,
         createContext: createContextFactory(deps),
+        // For WebSocket messages; HTTP batches are refused earlier with a clearer message (batchLimitHook).
+        maxBatchSize: config.maxBatchSize,
         keepAlive: { enabled: true, pingMs: 25_000, pongWaitMs: 10_000 },
         onError({ error, path, type }) {
           // A domain error raised inside a subscription's stream arrives here still wrapped as

@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import { createBus } from "./bus/index.js";
 import type { AppDeps } from "./deps.js";
 import type { Config } from "./env.js";
+import { createLimiter } from "./limits/limiter.js";
 import { createConnectionRegistry } from "./realtime/connections.js";
 import { createEventHub } from "./realtime/event-hub.js";
 import { startRetention } from "./realtime/retention.js";
@@ -28,6 +29,7 @@ export async function openDeps(config: Config, logger: Logger): Promise<AppDeps 
   });
   const hub = createEventHub({ db: database.db, bus, logger });
   const connections = createConnectionRegistry();
+  const limiter = createLimiter({ redisUrl: config.redis.url, prefix: config.redis.channelPrefix, logger });
   // Revoking a session closes its WebSocket connections on every instance within a poll.
   hub.listen((row) => {
     if (row.type === "session.revoked" && typeof row.payload.sessionId === "string") connections.closeSession(row.payload.sessionId);
@@ -46,12 +48,14 @@ export async function openDeps(config: Config, logger: Logger): Promise<AppDeps 
     bus,
     hub,
     connections,
+    limiter,
     retention,
     logger,
     async close() {
       retention.stop();
       await hub.stop();
       await bus.close();
+      await limiter.close();
       await database.close();
     },
   };

@@ -2,6 +2,7 @@ import type { Database, DbHandle } from "@osmynt/db";
 import type { Logger } from "pino";
 import type { EventBus } from "./bus/index.js";
 import type { Config } from "./env.js";
+import type { Limiter } from "./limits/limiter.js";
 import type { ConnectionRegistry } from "./realtime/connections.js";
 import type { EventHub } from "./realtime/event-hub.js";
 import type { Retention } from "./realtime/retention.js";
@@ -15,6 +16,8 @@ export interface AppDeps {
   /** This instance's one reader of the event log, fanning rows out to its subscriptions. */
   hub: EventHub;
   connections: ConnectionRegistry;
+  /** Rate-limit counters, shared by every instance through Redis when it is configured. */
+  limiter: Limiter;
   /** Pruning of the event log past retention (scheduled; `run` prunes now). */
   retention: Retention;
   logger: Logger;

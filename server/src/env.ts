@@ -2,10 +2,10 @@ import { randomBytes } from "node:crypto";
 import { isIP } from "node:net";
 import { z } from "zod";
 import { type GitHubConfig, githubConfigOf, githubEnvShape } from "./auth/github-env.js";
+import { parseTrustProxy, type TrustProxy } from "./limits/trust-proxy.js";
 
 const emptyAsUndefined = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefined : v);
 const optionalString = z.preprocess(emptyAsUndefined, z.string().optional());
-const flag = z.preprocess(emptyAsUndefined, z.enum(["true", "false", "1", "0"]).optional()).transform((v) => v === "true" || v === "1");
 
 const envSchema = z.object({
   NODE_ENV: z.preprocess(emptyAsUndefined, z.enum(["development", "test", "production"]).default("development")),
@@ -65,6 +65,23 @@ const envSchema = z.object({
     z.coerce.number({ error: "must be a number" }).int().min(1000).max(600_000).default(10_000),
   ),
   RATE_LIMIT_PER_MINUTE: z.preprocess(emptyAsUndefined, z.coerce.number({ error: "must be a number" }).int().min(1).default(600)),
+  RATE_LIMIT_PER_USER_PER_MINUTE: z.preprocess(
+    emptyAsUndefined,
+    z.coerce.number({ error: "must be a number" }).int().min(1).max(1000000).default(600),
+  ),
+  RATE_LIMIT_SIGN_IN_PER_MINUTE: z.preprocess(
+    emptyAsUndefined,
+    z.coerce.number({ error: "must be a number" }).int().min(1).max(1000000).default(20),
+  ),
+  RATE_LIMIT_INVITE_ACCEPT_PER_MINUTE: z.preprocess(
+    emptyAsUndefined,
+    z.coerce.number({ error: "must be a number" }).int().min(1).max(1000000).default(10),
+  ),
+  RATE_LIMIT_PAIRING_PER_MINUTE: z.preprocess(
+    emptyAsUndefined,
+    z.coerce.number({ error: "must be a number" }).int().min(1).max(1000000).default(5),
+  ),
+  MAX_BATCH_SIZE: z.preprocess(emptyAsUndefined, z.coerce.number({ error: "must be a number" }).int().min(1).max(100).default(10)),
   MAX_TEAMS_PER_USER: z.preprocess(emptyAsUndefined, z.coerce.number({ error: "must be a number" }).int().min(1).max(100_000).default(100)),
   EVENT_RETENTION_DAYS: z.preprocess(emptyAsUndefined, z.coerce.number({ error: "must be a number" }).min(0.001).max(3650).default(30)),
   EVENT_RETENTION_BATCH_SIZE: z.preprocess(
@@ -102,7 +119,13 @@ const envSchema = z.object({
     z.coerce.number({ error: "must be a number" }).int().min(1).max(10_000).default(10),
   ),
   LOG_LEVEL: z.preprocess(emptyAsUndefined, z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info")),
-  TRUST_PROXY: flag,
+  TRUST_PROXY: z
+    .string()
+    .optional()
+    .superRefine((value, ctx) => {
+      const parsed = parseTrustProxy(value);
+      if (parsed && "error" in parsed) ctx.addIssue({ code: "custom", message: parsed.error });
+    }),
   GITHUB_CLIENT_ID: optionalString,
   GITHUB_CLIENT_SECRET: optionalString,
   ...githubEnvShape,
@@ -133,7 +156,10 @@ export interface Config {
   bodyLimit: number;
   /** Most time a client may take to send a whole request (headers and body), and its headers alone. */
   timeouts: { requestMs: number; headersMs: number };
-  rateLimitPerMinute: number;
+  /** Calls a minute: per client address, per user, and the stricter per-procedure budgets (limits/budgets.ts). */
+  rateLimits: { perAddress: number; perUser: number; signIn: number; inviteAccept: number; pairing: number };
+  /** Most calls in one HTTP batch or one WebSocket message. */
+  maxBatchSize: number;
   /** Live teams one user may belong to (their personal team included). */
   maxTeamsPerUser: number;
   eventRetentionMs: number;
@@ -148,7 +174,7 @@ export interface Config {
     pairingsPerHour: number;
   };
   logLevel: string;
-  trustProxy: boolean;
+  trustProxy: TrustProxy;
 }
 
 function splitOrigins(value: string | undefined): string[] {
@@ -310,7 +336,14 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     corsOrigins: cors.includes("*") ? "*" : cors,
     bodyLimit: e.BODY_LIMIT_BYTES,
     timeouts: { requestMs: e.REQUEST_TIMEOUT_MS, headersMs: e.HEADERS_TIMEOUT_MS },
-    rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    rateLimits: {
+      perAddress: e.RATE_LIMIT_PER_MINUTE,
+      perUser: e.RATE_LIMIT_PER_USER_PER_MINUTE,
+      signIn: e.RATE_LIMIT_SIGN_IN_PER_MINUTE,
+      inviteAccept: e.RATE_LIMIT_INVITE_ACCEPT_PER_MINUTE,
+      pairing: e.RATE_LIMIT_PAIRING_PER_MINUTE,
+    },
+    maxBatchSize: e.MAX_BATCH_SIZE,
     maxTeamsPerUser: e.MAX_TEAMS_PER_USER,
     eventRetentionMs: e.EVENT_RETENTION_DAYS * 86_400_000,
     eventRetentionBatchSize: e.EVENT_RETENTION_BATCH_SIZE,
@@ -326,6 +359,6 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       pairingsPerHour: e.PAIRING_ATTEMPTS_PER_HOUR,
     },
     logLevel: e.LOG_LEVEL,
-    trustProxy: e.TRUST_PROXY,
+    trustProxy: parseTrustProxy(e.TRUST_PROXY) as TrustProxy,
   };
 }

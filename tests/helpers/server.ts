@@ -42,7 +42,12 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     REDIS_URL: redisUrl ?? "",
     REDIS_CHANNEL_PREFIX: inject("redisPrefix"),
     DATABASE_POOL_SIZE: "5",
+    // Tests sign up many users from one address; the limits have tests of their own.
     RATE_LIMIT_PER_MINUTE: "100000",
+    RATE_LIMIT_PER_USER_PER_MINUTE: "100000",
+    RATE_LIMIT_SIGN_IN_PER_MINUTE: "100000",
+    RATE_LIMIT_INVITE_ACCEPT_PER_MINUTE: "100000",
+    RATE_LIMIT_PAIRING_PER_MINUTE: "100000",
     ...options.env,
   });
   const logs: string[] = [];

@@ -4,6 +4,8 @@ import type { CreateFastifyContextOptions } from "@trpc/server/adapters/fastify"
 import type { WebSocket } from "ws";
 import { verifyAccessToken } from "../auth/access-token.js";
 import type { AppDeps } from "../deps.js";
+import { countBatch } from "../limits/calls.js";
+import { clientAddress, trustFunction } from "../limits/trust-proxy.js";
 import { CloseCodes, closeAtTokenExpiry } from "../realtime/connections.js";
 
 export type AuthState =
@@ -74,6 +76,7 @@ function bearer(header: string | string[] | undefined): string | null {
  * @see https://trpc.io/docs/server/websockets#connection-params
  */
 export function createContextFactory(deps: AppDeps) {
+  const trust = trustFunction(deps.config.trustProxy);
   return async ({ req, res, info }: CreateFastifyContextOptions) => {
     const raw: IncomingMessage = "raw" in req ? req.raw : (req as unknown as IncomingMessage);
     const isWs = !("raw" in req);
@@ -89,13 +92,17 @@ export function createContextFactory(deps: AppDeps) {
       accessToken,
       meta: {
         userAgent: typeof userAgent === "string" ? userAgent : undefined,
-        ip: raw.socket?.remoteAddress,
+        // Behind trusted proxies, the client they name (Fastify's request.ip for HTTP; the same rule for WS).
+        ip: isWs ? clientAddress(raw, trust) : (req as { ip: string }).ip,
         transport: isWs ? "ws" : "http",
         origin: isWs ? undefined : `${req.protocol}://${req.host}`,
         forwarded: isForwarded(raw),
         socket,
       },
     });
+    if (!isWs) {
+      await countBatch(ctx, info.calls.length, deps.limiter);
+    }
     const limit = deps.config.realtime.maxConnectionsPerUser;
     if (
       socket &&

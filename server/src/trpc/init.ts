@@ -1,6 +1,7 @@
 import { isAppError } from "@osmynt/db";
 import { initTRPC, TRPCError } from "@trpc/server";
 import { z } from "zod";
+import { countCall } from "../limits/calls.js";
 import type { Context } from "./context.js";
 import { formatError, toTRPCError } from "./errors.js";
 
@@ -27,8 +28,17 @@ const mapDomainErrors = t.middleware(async function mapDomainErrors({ next }) {
   return result;
 });
 
+/**
+ * Every call, over HTTP or WebSocket, counts against its budgets (per address, per user, and the
+ * procedure's own stricter one; see limits/). A socket or a batch is no way around them.
+ */
+const limitCalls = t.middleware(async function limitCalls({ ctx, path, next }) {
+  await countCall(ctx, path, ctx.deps.limiter);
+  return next();
+});
+
 /** Anyone may call it. */
-export const publicProcedure = t.procedure.use(mapDomainErrors);
+export const publicProcedure = t.procedure.use(mapDomainErrors).use(limitCalls);
 
 /** Needs a valid access token of an active session; narrows `ctx` to the signed-in user. */
 export const authedProcedure = publicProcedure.use(function isAuthed({ ctx, next }) {
