@@ -14,7 +14,7 @@ let proxied: TestServer;
 beforeAll(async () => {
   local = await startServer();
   allowList = await startServer({ shareDepsWith: local, env: { CORS_ORIGINS: "https://app.example" } });
-  proxied = await startServer({ shareDepsWith: local, env: { TRUST_PROXY: "true" } });
+  proxied = await startServer({ shareDepsWith: local, env: { TRUST_PROXY: "1" } });
 });
 afterAll(async () => {
   await proxied?.close();

@@ -125,7 +125,7 @@ describe("loadConfig: defaults and devLogin mode", () => {
     expect(loadConfig({ GITHUB_CLIENT_ID: "id", GITHUB_CLIENT_SECRET: "secret" }).devLoginDisabledReason).toMatch(
       /GitHub sign-in is configured/,
     );
-    expect(loadConfig({ TRUST_PROXY: "true" }).devLoginDisabledReason).toMatch(/TRUST_PROXY is set/);
+    expect(loadConfig({ TRUST_PROXY: "1" }).devLoginDisabledReason).toMatch(/TRUST_PROXY is set/);
     expect(loadConfig({ TRUST_PROXY: "false" }).devLoginDisabledReason).toBeNull();
   });
 });
