@@ -25,6 +25,18 @@ export {
   openSealedSession,
   SealedSessionError,
 } from "./crypto/handshake-crypto.js";
+export {
+  assertEncryptable,
+  createDevices,
+  type Devices,
+  type DevicesOptions,
+  type KeysClient,
+  type Recipient,
+  RecipientError,
+  type RecipientErrorReason,
+  type TrustedLog,
+} from "./devices/devices.js";
+export { type Pin, readPin } from "./devices/pins.js";
 export { EventStream } from "./event-stream.js";
 export type { EventsOptions, OsmyntEvent, OsmyntEventType } from "./event-types.js";
 export { procedureKinds } from "./generated/router-types.js";
