@@ -2,7 +2,6 @@ import cors from "@fastify/cors";
 import helmet from "@fastify/helmet";
 import rateLimit from "@fastify/rate-limit";
 import websocket from "@fastify/websocket";
-import { isAppError } from "@osmynt/db";
 import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from "@trpc/server/adapters/fastify";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { AppDeps } from "./deps.js";
@@ -11,12 +10,14 @@ import { githubAuthRoutes } from "./http/github-auth.js";
 import { registerHealthRoutes } from "./http/health.js";
 import { registerMetrics } from "./http/metrics.js";
 import { registerRequestGuards } from "./http/request-guards.js";
+import { restView } from "./http/rest.js";
 import { trpcFastifyErrorHandler } from "./http/trpc-errors.js";
 import { budgetsOf } from "./limits/budgets.js";
 import { addressKey, perAddressStore } from "./limits/calls.js";
 import { trustFunction } from "./limits/trust-proxy.js";
 import { type AppRouter, appRouter } from "./routers/_app.js";
 import { createContextFactory } from "./trpc/context.js";
+import { reportProcedureError } from "./trpc/errors.js";
 
 export const TRPC_PREFIX = "/trpc";
 /** Largest WebSocket message accepted; bigger frames close the connection (1009). */
@@ -106,15 +107,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         maxBatchSize: config.maxBatchSize,
         keepAlive: { enabled: true, pingMs: 25_000, pongWaitMs: 10_000 },
         onError({ error, path, type }) {
-          // A domain error raised inside a subscription's stream arrives here still wrapped as
-          // INTERNAL_SERVER_ERROR; it is an answer to the client (resync, revoked), not a failure.
-          if (error.code === "INTERNAL_SERVER_ERROR" && !isAppError(error.cause)) {
-            deps.logger.error({ err: error.cause ?? error, path, type }, "procedure failed");
-          }
+          reportProcedureError(deps.logger, { error, path, type });
         },
       } satisfies FastifyTRPCPluginOptions<AppRouter>["trpcOptions"],
     });
   });
+
+  // REST view of the same procedures, /doc and /reference: its own encapsulated plugin.
+  await app.register(restView, { deps, router: appRouter });
 
   return app;
 }

@@ -7,6 +7,8 @@ export { createBus } from "./bus/index.js";
 export type { AppDeps } from "./deps.js";
 export { openDeps } from "./deps-factory.js";
 export { type Config, ConfigError, loadConfig } from "./env.js";
+export { OPENAPI_PATH, REFERENCE_PATH } from "./http/rest.js";
+export { REST_PREFIX, restOperations } from "./http/rest-operations.js";
 export { createLogger } from "./logger.js";
 export { type AppRouter, appRouter } from "./routers/_app.js";
 export { createContextInner } from "./trpc/context.js";

@@ -1,4 +1,4 @@
-import { AppError, type AppErrorCode } from "@osmynt/db";
+import { AppError, type AppErrorCode, isAppError } from "@osmynt/db";
 import { TRPCError } from "@trpc/server";
 import { getHTTPStatusCodeFromError } from "@trpc/server/http";
 import { TRPC_ERROR_CODES_BY_KEY } from "@trpc/server/rpc";
@@ -71,4 +71,18 @@ export function formatError<TShape extends { message: string; data: object }>(sh
   }
   if (error.code === "INTERNAL_SERVER_ERROR") return { ...shape, message: INTERNAL_MESSAGE };
   return shape;
+}
+
+/**
+ * Logs a procedure failure that is the server's fault, for /trpc and the REST view alike. A domain
+ * error raised inside a subscription's stream arrives still wrapped as INTERNAL_SERVER_ERROR; it is
+ * an answer to the client (resync, revoked), not a failure.
+ */
+export function reportProcedureError(
+  logger: { error: (obj: object, msg: string) => void },
+  { error, path, type }: { error: TRPCError; path: string | undefined; type: string },
+) {
+  if (error.code === "INTERNAL_SERVER_ERROR" && !isAppError(error.cause)) {
+    logger.error({ err: error.cause ?? error, path, type }, "procedure failed");
+  }
 }

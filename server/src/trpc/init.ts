@@ -6,17 +6,31 @@ import type { Context } from "./context.js";
 import { formatError, toTRPCError } from "./errors.js";
 
 /**
+ * What a procedure says about itself, for the REST view (server/src/http/rest.ts) and its
+ * OpenAPI document. Every query and mutation is on REST without any of it.
+ */
+export interface ProcedureMeta {
+  /** Set by `authedProcedure`: the operation needs `Authorization: Bearer <accessToken>`. */
+  auth?: "required";
+  /** Shown in /doc and /reference; the procedure path is the default summary. */
+  openapi?: { summary?: string; description?: string };
+}
+
+/**
  * tRPC is initialised once, here; only the building blocks below leave this file.
  * `isDev: false` keeps stack traces out of every response, whatever NODE_ENV says.
  * @see https://trpc.io/docs/server/routers
  */
-const t = initTRPC.context<Context>().create({
-  isDev: false,
-  // SSE subscriptions: a ping every 15 s keeps proxies from closing an idle stream, and a client
-  // that hears nothing for 40 s reconnects (resuming with its last event id).
-  sse: { ping: { enabled: true, intervalMs: 15_000 }, client: { reconnectAfterInactivityMs: 40_000 } },
-  errorFormatter: ({ shape, error }) => formatError(shape, error),
-});
+const t = initTRPC
+  .context<Context>()
+  .meta<ProcedureMeta>()
+  .create({
+    isDev: false,
+    // SSE subscriptions: a ping every 15 s keeps proxies from closing an idle stream, and a client
+    // that hears nothing for 40 s reconnects (resuming with its last event id).
+    sse: { ping: { enabled: true, intervalMs: 15_000 }, client: { reconnectAfterInactivityMs: 40_000 } },
+    errorFormatter: ({ shape, error }) => formatError(shape, error),
+  });
 
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
@@ -41,12 +55,14 @@ const limitCalls = t.middleware(async function limitCalls({ ctx, path, next }) {
 export const publicProcedure = t.procedure.use(mapDomainErrors).use(limitCalls);
 
 /** Needs a valid access token of an active session; narrows `ctx` to the signed-in user. */
-export const authedProcedure = publicProcedure.use(function isAuthed({ ctx, next }) {
-  if (!ctx.auth.ok) throw new TRPCError({ code: ctx.auth.code ?? "UNAUTHORIZED", message: ctx.auth.reason });
-  return next({
-    ctx: { ...ctx, user: ctx.auth.user, sessionId: ctx.auth.sessionId },
-  });
-});
+export const authedProcedure = publicProcedure
+  .use(function isAuthed({ ctx, next }) {
+    if (!ctx.auth.ok) throw new TRPCError({ code: ctx.auth.code ?? "UNAUTHORIZED", message: ctx.auth.reason });
+    return next({
+      ctx: { ...ctx, user: ctx.auth.user, sessionId: ctx.auth.sessionId },
+    });
+  })
+  .meta({ auth: "required" });
 
 /**
  * A procedure on one team: `teamId` is part of its input (merged with the procedure's own input).
