@@ -53,7 +53,7 @@ function operationFor(op: RestOperation): ZodOpenApiOperationObject {
   const description = [op.meta.openapi?.description, `tRPC: \`${op.procedurePath}\` (${op.type}).`].filter(Boolean).join("\n\n");
   const input =
     op.method === "GET"
-      ? op.input && { requestParams: { query: op.input } }
+      ? op.input instanceof z.ZodObject && { requestParams: { query: op.input } }
       : op.input && { requestBody: { required: true, content: { "application/json": { schema: op.input } } } };
   return {
     operationId: op.procedurePath,

@@ -14,8 +14,8 @@ export interface RestOperation {
   method: "GET" | "POST";
   /** `/api/v1/teams/invites/create`: the tRPC path with dots as slashes, so nobody has to map it. */
   url: string;
-  /** The procedure's input parsers merged into one object (or none); for the document and query decoding. */
-  input: z.ZodObject | undefined;
+  /** The procedure's input parsers as one schema (or none), for the document and query decoding. */
+  input: z.ZodType | undefined;
   output: z.ZodType | undefined;
   auth: boolean;
   meta: ProcedureMeta;
@@ -34,17 +34,32 @@ function isZodType(value: unknown): value is z.ZodType {
   return value instanceof z.ZodType;
 }
 
-/** tRPC merges several `.input()` objects at run time; the document needs the same merge. */
-function mergeInputs(path: string, inputs: unknown[], problems: string[]): z.ZodObject | undefined {
+function asObject(parser: unknown): z.ZodObject | undefined {
+  const inner = parser instanceof z.ZodOptional ? parser.unwrap() : parser;
+  return inner instanceof z.ZodObject ? inner : undefined;
+}
+
+/**
+ * The procedure's input as one schema. tRPC merges several `.input()` objects at run time (a team
+ * procedure's `teamId` and its own fields), and the document needs the same merge. A query's input
+ * must be an object, since its fields become query parameters; a mutation's body may be any JSON.
+ */
+function inputSchema(path: string, type: "query" | "mutation", inputs: unknown[], problems: string[]): z.ZodType | undefined {
   if (inputs.length === 0) return undefined;
+  const [only] = inputs;
+  if (inputs.length === 1 && type === "mutation" && only instanceof z.ZodType) return only;
   const shape: z.ZodRawShape = {};
   for (const parser of inputs) {
-    const input = parser instanceof z.ZodOptional ? parser.unwrap() : parser;
-    if (!(input instanceof z.ZodObject)) {
-      problems.push(`${path}: its input is not a zod object, so it cannot map to REST parameters or a JSON body field list`);
+    const object = asObject(parser);
+    if (!object) {
+      problems.push(
+        type === "query"
+          ? `${path}: a query's input must be a zod object, whose fields become the GET query parameters`
+          : `${path}: several .input() parsers that are not all zod objects cannot be merged into one JSON body`,
+      );
       return undefined;
     }
-    Object.assign(shape, input.shape);
+    Object.assign(shape, object.shape);
   }
   return z.object(shape);
 }
@@ -71,7 +86,7 @@ export function restOperations(router: AnyRouter): RestOperations {
       type,
       method: type === "query" ? "GET" : "POST",
       url: `${REST_PREFIX}/${procedurePath.split(".").join("/")}`,
-      input: mergeInputs(procedurePath, procedure._def.inputs, problems),
+      input: inputSchema(procedurePath, type, procedure._def.inputs, problems),
       output: isZodType(output) ? output : undefined,
       auth: meta.auth === "required",
       meta,
@@ -102,7 +117,7 @@ function kindOf(schema: unknown): FieldKind {
  * text, objects and arrays from JSON; anything that does not convert is left as text, so the
  * procedure's own validation names the field. The schemas themselves are never changed.
  */
-export function queryDecoder(input: z.ZodObject | undefined): (query: Record<string, string | string[] | undefined>) => unknown {
+export function queryDecoder(input: z.ZodType | undefined): (query: Record<string, string | string[] | undefined>) => unknown {
   if (!input) return () => undefined;
   const json = z.toJSONSchema(input, { io: "input", unrepresentable: "any" }) as { properties?: Record<string, unknown> };
   const kinds = new Map(Object.entries(json.properties ?? {}).map(([key, value]) => [key, kindOf(value)]));
