@@ -102,3 +102,17 @@ export type ShareErrorReason =
 export class ShareError extends CryptoError<ShareErrorReason> {
   override readonly name = "ShareError";
 }
+
+export type PairingErrorReason = "malformed_message" | "wrong_transaction" | "commitment_mismatch" | "bad_mac" | "code_mismatch";
+
+/** A pairing that must be aborted: a relay that changed a message, a wrong code, a replay. */
+export class PairingError extends CryptoError<PairingErrorReason> {
+  override readonly name = "PairingError";
+}
+
+export type RecoveryErrorReason = "malformed_code" | "code_typo" | "not_this_account";
+
+/** A recovery code that is mistyped, malformed, or not the one this account's log records. */
+export class RecoveryError extends CryptoError<RecoveryErrorReason> {
+  override readonly name = "RecoveryError";
+}

@@ -27,9 +27,34 @@
  *   assertLogExtends(pinned, state)          rollback, fork and fingerprint change detection
  *   Failures throw DeviceLogError { reason, seq?, deviceId?, userId? }.
  *
+ * User identity
+ *   userFingerprint(userId, rootHash) (= state.fingerprint), safetyNumber(ufpA, ufpB) → 60 digits,
+ *   sameSafetyNumber(typed, computed); assertLogExtends for TOFU pins (see above).
+ *
+ * Shares (crypto.md §8; wire types ShareEnvelope, RecipientWrap, ShareForward)
+ *   sealShare({ sender: { userId, keys, log }, target, shareId, recipients: DeviceLogState[], plaintext,
+ *              version?, prevVersionHash?, expiresAt? }) → { envelope, wraps }
+ *   openShare({ envelope, wrap, me: { userId, keys, log }, senderLog, expected: { shareId, target? },
+ *              forward? }) → { plaintext, manifest, warnings }; ShareError { reason } otherwise
+ *   forwardShare({ ...openShare params, to: DeviceLogState[] }) → { forward, wraps } (backfill)
+ *   verifyShareSignature(envelope, senderLog), parseEnvelope / parseWrap / parseForward (server-side checks)
+ *   keyCommitment, contentAad, wrapInfo, ciphertextHash, encodeManifest, manifestHash, pad / unpad
+ *
+ * Pairing by SAS with commitment (crypto.md §5; PairingError { reason })
+ *   new device:      createPairingOffer → newDeviceSession(response) → revealPairingKey → newDeviceMac /
+ *                    verifyExistingDeviceMac(claim) → reverseSignLink
+ *   existing device: respondToPairingOffer(offer) → existingDeviceSession(reveal) → sameSasCode(typed) →
+ *                    verifyNewDeviceMac / existingDeviceMac(claim) → signLink
+ *
+ * Recovery key: generateRecoveryCode() → { code (show once), keys }; deriveRecoveryKeys(code);
+ *   assertRecoveryKeyOf(state, keys); RecoveryError { reason }.
+ *
+ * Primitives (the wrappers the Wycheproof/RFC vectors test): shareHpke / handshakeHpke (HpkeSuite),
+ *   aesGcmEncrypt / aesGcmDecrypt (96-bit nonces), hkdfSha256, hmacSha256, ecdhP256, verifyRaw.
+ *   Handshake hand-off: sealHandshake / openHandshake / handshakeInfo / generateHandshakeKeyPair.
  * Canonical encoding: lp / lengthPrefixed / u64 (LP(x) = u16be(len) ‖ x), sha256, base64url.
  * Key stores: KeyStore (get/set/delete strings; VS Code SecretStorage adapter in key-store.ts),
- * memoryKeyStore().
+ * memoryKeyStore(); fileKeyStore(path) from `@osmynt/sdk/crypto/file-key-store` (Node, 0600/0700).
  */
 
 export { AES_GCM_NONCE_LENGTH, AES_GCM_TAG_LENGTH, aesGcmDecrypt, aesGcmEncrypt } from "./aead.js";
@@ -65,6 +90,10 @@ export {
   type DeviceLogErrorReason,
   KeyError,
   type KeyErrorReason,
+  PairingError,
+  type PairingErrorReason,
+  RecoveryError,
+  type RecoveryErrorReason,
   ShareError,
   type ShareErrorReason,
 } from "./errors.js";
@@ -81,6 +110,26 @@ export { type HpkeSuite, handshakeHpke, shareHpke } from "./hpke.js";
 export { hkdfSha256, hmacSha256 } from "./kdf.js";
 export { type KeyStore, memoryKeyStore } from "./key-store.js";
 export {
+  createPairingOffer,
+  type ExistingDeviceClaim,
+  type ExistingDevicePairing,
+  existingDeviceMac,
+  existingDeviceSession,
+  type NewDevicePairing,
+  newDeviceMac,
+  newDeviceSession,
+  type PairingOffer,
+  type PairingResponse,
+  type PairingReveal,
+  type PairingSession,
+  parsePairingOffer,
+  respondToPairingOffer,
+  revealPairingKey,
+  sameSasCode,
+  verifyExistingDeviceMac,
+  verifyNewDeviceMac,
+} from "./pairing.js";
+export {
   exportPublicKey,
   importPublicKey,
   kemKeyId,
@@ -89,6 +138,7 @@ export {
   type PublicKeyUse,
   parsePublicKey,
 } from "./public-keys.js";
+export { assertRecoveryKeyOf, deriveRecoveryKeys, generateRecoveryCode } from "./recovery.js";
 export { SAFETY_NUMBER_LABEL, safetyNumber, sameSafetyNumber } from "./safety-number.js";
 export * from "./share/index.js";
 export { SIGNATURE_LENGTH, sign, verify, verifyRaw } from "./signatures.js";
