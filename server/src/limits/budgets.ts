@@ -16,7 +16,10 @@ export const procedureBudgets: Readonly<Record<string, ProcedureBudget>> = {
   "auth.handshake.init": "signIn",
   "auth.refresh": "signIn",
   "teams.invites.accept": "inviteAccept",
-  "keys.pairing.*": "pairing",
+  // Starting a pairing and answering one are what a flood or a guesser repeats; the steps in
+  // between (reveal, confirm, get) are one each per pairing, which the relay itself enforces.
+  "keys.pairing.init": "pairing",
+  "keys.pairing.respond": "pairing",
 };
 
 /** The stricter budget of a procedure path, if it has one (exact entry first, then the longest `.*` prefix). */

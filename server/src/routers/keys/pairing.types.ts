@@ -22,7 +22,7 @@ export const pairingIdSchema = z
   .regex(/^pair_[A-Za-z0-9_-]+$/, "pairingId is not a pairing id (pair_…)");
 
 /** A P-256 public key as the relay passes it on: an uncompressed point, checked on the curve. */
-const point = (what: string) => b64(what, 128);
+const point = (what: string) => b64(what, 200);
 
 /** Step 1, from the new device: its id and long-term keys, the transaction id and the commitment. */
 export const pairingRequestSchema = z.object({
