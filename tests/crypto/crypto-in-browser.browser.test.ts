@@ -64,7 +64,7 @@ afterAll(async () => {
 });
 
 describe("the crypto core in a browser", () => {
-  it("reproduces RFC 9180 A.3.1 with deterministic encapsulation", async () => {
+  it("reproduces RFC 9180 A.3.1 with deterministic encapsulation, and passes the start-up self-test", async () => {
     const result = await page.evaluate(async (vectorText) => {
       const c = (window as any).osmyntCrypto;
       const v = JSON.parse(vectorText);
@@ -77,6 +77,7 @@ describe("the crypto core in a browser", () => {
         plaintext: c.fromHex(e.pt),
         testOnlyIkmE: c.fromHex(v.ikmE),
       });
+      await c.cryptoSelfTest();
       return { enc: c.toHex(sealed.enc) === v.enc, ct: c.toHex(sealed.ciphertext) === e.ct };
     }, vector);
     expect(result).toEqual({ enc: true, ct: true });

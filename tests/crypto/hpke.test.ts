@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { fromHex, generateDeviceKeys, handshakeHpke, importPublicKey, shareHpke, toHex } from "@osmynt/sdk/crypto";
+import { cryptoSelfTest, fromHex, generateDeviceKeys, handshakeHpke, importPublicKey, shareHpke, toHex } from "@osmynt/sdk/crypto";
 import { describe, expect, it } from "vitest";
 
 /**
@@ -93,5 +93,9 @@ describe("HPKE against RFC 9180 A.3.1", () => {
       shareHpke.open({ recipientKey: kem, enc: sealed.enc, ciphertext: sealed.ciphertext, info: new Uint8Array(0) }),
     ).rejects.toThrow();
     await expect(handshakeHpke.open({ recipientKey: kem, enc: sealed.enc, ciphertext: sealed.ciphertext, info })).rejects.toThrow();
+  });
+
+  it("the start-up self-test passes on this platform", async () => {
+    await expect(cryptoSelfTest()).resolves.toBeUndefined();
   });
 });

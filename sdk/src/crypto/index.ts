@@ -51,6 +51,7 @@
  *
  * Primitives (the wrappers the Wycheproof/RFC vectors test): shareHpke / handshakeHpke (HpkeSuite),
  *   aesGcmEncrypt / aesGcmDecrypt (96-bit nonces), hkdfSha256, hmacSha256, ecdhP256, verifyRaw.
+ *   cryptoSelfTest(): known-answer tests of those wrappers on the running platform (call at start-up).
  *   Handshake hand-off: sealHandshake / openHandshake / handshakeInfo / generateHandshakeKeyPair.
  * Canonical encoding: lp / lengthPrefixed / u64 (LP(x) = u16be(len) ‖ x), sha256, base64url.
  * Key stores: KeyStore (get/set/delete strings; VS Code SecretStorage adapter in key-store.ts),
@@ -140,6 +141,7 @@ export {
 } from "./public-keys.js";
 export { assertRecoveryKeyOf, deriveRecoveryKeys, generateRecoveryCode } from "./recovery.js";
 export { SAFETY_NUMBER_LABEL, safetyNumber, sameSafetyNumber } from "./safety-number.js";
+export { cryptoSelfTest } from "./self-test.js";
 export * from "./share/index.js";
 export { SIGNATURE_LENGTH, sign, verify, verifyRaw } from "./signatures.js";
 export { SUITE, type Suite } from "./suite.js";
