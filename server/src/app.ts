@@ -11,6 +11,7 @@ import { registerHealthRoutes } from "./http/health.js";
 import { registerMetrics } from "./http/metrics.js";
 import { registerRequestGuards } from "./http/request-guards.js";
 import { restView } from "./http/rest.js";
+import { registerShareBodyLimit } from "./http/share-body-limit.js";
 import { trpcFastifyErrorHandler } from "./http/trpc-errors.js";
 import { budgetsOf } from "./limits/budgets.js";
 import { addressKey, perAddressStore } from "./limits/calls.js";
@@ -97,6 +98,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(async (scope) => {
     scope.setErrorHandler(trpcFastifyErrorHandler);
     scope.addHook("onRequest", batchLimitHook(TRPC_PREFIX, config.maxBatchSize));
+    registerShareBodyLimit(scope, config);
     await scope.register(fastifyTRPCPlugin, {
       prefix: TRPC_PREFIX,
       useWSS: true,

@@ -7,6 +7,7 @@ import { createLimiter } from "./limits/limiter.js";
 import { createConnectionRegistry } from "./realtime/connections.js";
 import { createEventHub } from "./realtime/event-hub.js";
 import { startRetention } from "./realtime/retention.js";
+import { startSharePurge } from "./shares/purge.js";
 
 /** Opens the database (applying migrations) and the bus that `config` names. */
 export async function openDeps(config: Config, logger: Logger): Promise<AppDeps & { close(): Promise<void> }> {
@@ -41,6 +42,7 @@ export async function openDeps(config: Config, logger: Logger): Promise<AppDeps 
     batchSize: config.eventRetentionBatchSize,
     logger,
   });
+  const sharePurge = startSharePurge({ db: database.db, everyMs: config.shares.purgeIntervalMs, logger });
   return {
     config,
     database,
@@ -50,9 +52,11 @@ export async function openDeps(config: Config, logger: Logger): Promise<AppDeps 
     connections,
     limiter,
     retention,
+    sharePurge,
     logger,
     async close() {
       retention.stop();
+      sharePurge.stop();
       await hub.stop();
       await bus.close();
       await limiter.close();

@@ -6,6 +6,7 @@ import type { Limiter } from "./limits/limiter.js";
 import type { ConnectionRegistry } from "./realtime/connections.js";
 import type { EventHub } from "./realtime/event-hub.js";
 import type { Retention } from "./realtime/retention.js";
+import type { SharePurge } from "./shares/purge.js";
 
 /** Everything a request needs from the process, injected once (tests build their own). */
 export interface AppDeps {
@@ -20,5 +21,7 @@ export interface AppDeps {
   limiter: Limiter;
   /** Pruning of the event log past retention (scheduled; `run` prunes now). */
   retention: Retention;
+  /** Removal of expired shares' rows (scheduled; `run` purges now). */
+  sharePurge: SharePurge;
   logger: Logger;
 }

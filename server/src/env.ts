@@ -118,6 +118,19 @@ const envSchema = z.object({
     emptyAsUndefined,
     z.coerce.number({ error: "must be a number" }).int().min(1).max(10_000).default(10),
   ),
+  SHARE_MAX_CIPHERTEXT_BYTES: z.preprocess(
+    emptyAsUndefined,
+    z.coerce
+      .number({ error: "must be a number" })
+      .int()
+      .min(1024)
+      .max(64 * 1024 * 1024)
+      .default(1024 * 1024),
+  ),
+  SHARE_PURGE_INTERVAL_SECONDS: z.preprocess(
+    emptyAsUndefined,
+    z.coerce.number({ error: "must be a number" }).int().min(1).max(86_400).default(300),
+  ),
   LOG_LEVEL: z.preprocess(emptyAsUndefined, z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info")),
   TRUST_PROXY: z
     .string()
@@ -173,6 +186,8 @@ export interface Config {
     /** Pairings one user may start in an hour. */
     pairingsPerHour: number;
   };
+  /** Largest share ciphertext, the request body it needs (base64url and envelope), and how often expired shares are purged. */
+  shares: { maxCiphertextBytes: number; maxBodyBytes: number; purgeIntervalMs: number };
   logLevel: string;
   trustProxy: TrustProxy;
 }
@@ -357,6 +372,12 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       maxDevicesPerUser: e.KEYS_MAX_DEVICES_PER_USER,
       pairingTtlMs: e.PAIRING_TTL_SECONDS * 1000,
       pairingsPerHour: e.PAIRING_ATTEMPTS_PER_HOUR,
+    },
+    shares: {
+      maxCiphertextBytes: e.SHARE_MAX_CIPHERTEXT_BYTES,
+      // base64url inflates by 4/3; the manifest and wrapped keys need room too (about 300 bytes per recipient device).
+      maxBodyBytes: Math.ceil((e.SHARE_MAX_CIPHERTEXT_BYTES * 4) / 3) + 2 * 1024 * 1024,
+      purgeIntervalMs: e.SHARE_PURGE_INTERVAL_SECONDS * 1000,
     },
     logLevel: e.LOG_LEVEL,
     trustProxy: parseTrustProxy(e.TRUST_PROXY) as TrustProxy,

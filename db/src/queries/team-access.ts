@@ -17,6 +17,7 @@ export const teamPermissions = {
   manageMembers: { roles: ["owner", "admin"], does: "remove members or change their roles" },
   transferOwnership: { roles: ["owner"], does: "transfer ownership" },
   readAudit: { roles: ["owner", "admin"], does: "read the audit trail" },
+  moderateShares: { roles: ["owner", "admin"], does: "delete other members' shares" },
 } as const satisfies Record<string, { roles: readonly TeamRole[]; does: string }>;
 
 export type TeamPermission = keyof typeof teamPermissions;

@@ -4,5 +4,6 @@ export * from "./events.js";
 export * from "./handshakes.js";
 export * from "./invites.js";
 export * from "./sessions.js";
+export * from "./shares.js";
 export * from "./teams.js";
 export * from "./users.js";

@@ -722,6 +722,186 @@ export interface RouterProcedures {
       fingerprint: string;
     };
   };
+  /** Re-wraps a share's key for devices that lack one (backfill), with a forward record signed by the forwarding device. */
+  "shares.addRecipients": {
+    kind: "mutation";
+    input: {
+      id: string;
+      forward: {
+        [key: string]: unknown;
+      };
+      recipients: {
+        userId: string;
+        deviceId: string;
+        kemKeyId: string;
+        enc: string;
+        wrappedKey: string;
+      }[];
+    };
+    output: {
+      added: {
+        userId: string;
+        deviceId: string;
+      }[];
+    };
+  };
+  /** Stores a sealed share for a team or one teammate; its recipients must be exactly the target's active devices. */
+  "shares.create": {
+    kind: "mutation";
+    input: {
+      target: {
+        teamId: string;
+      } | {
+        userId: string;
+      };
+      envelope: {
+        suite: string;
+        nonce: string;
+        ciphertext: string;
+        manifest: {
+          [key: string]: unknown;
+        };
+        signature: string;
+      };
+      recipients: {
+        userId: string;
+        deviceId: string;
+        kemKeyId: string;
+        enc: string;
+        wrappedKey: string;
+      }[];
+      expiresAt?: string | undefined;
+    };
+    output: {
+      id: string;
+      createdAt: string;
+      expiresAt: string | null;
+    };
+  };
+  /** Author, or an owner or admin of the share's team. The rows go at once; readers hear `share.deleted`. */
+  "shares.delete": {
+    kind: "mutation";
+    input: {
+      id: string;
+    };
+    output: {
+      ok: true;
+    };
+  };
+  /** The envelope and only the asking device's wrapped key (`deviceId` must be an active device of mine). */
+  "shares.get": {
+    kind: "query";
+    input: {
+      id: string;
+      deviceId: string;
+    };
+    output: {
+      id: string;
+      teamId: string | null;
+      targetUserId: string | null;
+      authorId: string;
+      authorDeviceId: string;
+      createdAt: string;
+      expiresAt: string | null;
+      ciphertextBytes: number;
+      envelope: {
+        suite: string;
+        nonce: string;
+        ciphertext: string;
+        manifest: {
+          [key: string]: unknown;
+        };
+        signature: string;
+      };
+      wrap: {
+        userId: string;
+        deviceId: string;
+        kemKeyId: string;
+        enc: string;
+        wrappedKey: string;
+      } | null;
+      forward: {
+        [key: string]: unknown;
+      } | null;
+    };
+  };
+  /** The direct shares between me and `userId`, both ways, newest first. */
+  "shares.listDirect": {
+    kind: "query";
+    input: {
+      userId: string;
+      cursor?: string | null | undefined;
+      limit?: number | undefined;
+    };
+    output: {
+      items: {
+        id: string;
+        teamId: string | null;
+        targetUserId: string | null;
+        authorId: string;
+        authorDeviceId: string;
+        createdAt: string;
+        expiresAt: string | null;
+        ciphertextBytes: number;
+        unread: boolean;
+      }[];
+      nextCursor: string | null;
+    };
+  };
+  /** A team's feed, newest first, headers only; optionally one author's shares. */
+  "shares.listTeam": {
+    kind: "query";
+    input: {
+      teamId: string;
+      authorId?: string | undefined;
+      cursor?: string | null | undefined;
+      limit?: number | undefined;
+    };
+    output: {
+      items: {
+        id: string;
+        teamId: string | null;
+        targetUserId: string | null;
+        authorId: string;
+        authorDeviceId: string;
+        createdAt: string;
+        expiresAt: string | null;
+        ciphertextBytes: number;
+        unread: boolean;
+      }[];
+      nextCursor: string | null;
+    };
+  };
+  /** Marks shares read: some ids, a whole team feed, or a whole direct thread. */
+  "shares.markRead": {
+    kind: "mutation";
+    input: {
+      shareIds: string[];
+    } | {
+      teamId: string;
+    } | {
+      userId: string;
+    };
+    output: {
+      marked: number;
+    };
+  };
+  /** Unread counts per team and per direct thread (shares by others I have not marked read). */
+  "shares.unread": {
+    kind: "query";
+    input: void;
+    output: {
+      total: number;
+      teams: {
+        teamId: string;
+        unread: number;
+      }[];
+      direct: {
+        userId: string;
+        unread: number;
+      }[];
+    };
+  };
   /** Owner or admin: the team's audit trail, newest first, a page at a time. */
   "teams.audit": {
     kind: "query";
@@ -992,6 +1172,14 @@ export const procedureKinds = {
   "keys.register": "mutation",
   "keys.revoke": "mutation",
   "keys.rotate": "mutation",
+  "shares.addRecipients": "mutation",
+  "shares.create": "mutation",
+  "shares.delete": "mutation",
+  "shares.get": "query",
+  "shares.listDirect": "query",
+  "shares.listTeam": "query",
+  "shares.markRead": "mutation",
+  "shares.unread": "query",
   "teams.audit": "query",
   "teams.create": "mutation",
   "teams.delete": "mutation",
