@@ -140,14 +140,14 @@ export async function markSharesRead(
       and(eq(shares.authorId, userId), eq(shares.targetUserId, params.peerId)),
       and(eq(shares.authorId, params.peerId), eq(shares.targetUserId, userId)),
     ) as SQL;
+  const visible = await db
+    .select({ id: shares.id })
+    .from(shares)
+    .where(and(scope, shareVisibleTo(userId)));
+  if (visible.length === 0) return 0;
   const marked = await db
     .insert(shareReads)
-    .select(
-      qb
-        .select({ userId: sql<string>`${userId}`.as("user_id"), shareId: shares.id })
-        .from(shares)
-        .where(and(scope, shareVisibleTo(userId))),
-    )
+    .values(visible.map((s) => ({ userId, shareId: s.id })))
     .onConflictDoNothing()
     .returning({ shareId: shareReads.shareId });
   return marked.length;
