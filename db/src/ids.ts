@@ -22,3 +22,12 @@ export type IdKind = keyof typeof idPrefixes;
 export function newId(kind: IdKind): string {
   return `${idPrefixes[kind]}_${randomBytes(15).toString("base64url")}`;
 }
+
+/**
+ * What an id of `kind` looks like: its prefix, then base64url characters. Checked at the edge so
+ * that nothing else (NUL bytes, control characters, another kind's id) ever reaches a query.
+ * The length is left open (ids made by older code or tests may be shorter); callers bound it.
+ */
+export function idPattern(kind: IdKind): RegExp {
+  return new RegExp(`^${idPrefixes[kind]}_[A-Za-z0-9_-]+$`);
+}

@@ -26,6 +26,33 @@ export function toTRPCError(error: AppError): TRPCError {
   });
 }
 
+/**
+ * SQLSTATE classes that only a value can cause: 22 (data exception: invalid byte sequence, invalid
+ * text representation, out of range, string too long…) and 54 (program limit exceeded: a value too
+ * big to index). Input is validated at the edge so these should never happen; if one slips
+ * through, the client still gets BAD_REQUEST rather than a 500, and the log gets the code only.
+ */
+const INPUT_SQLSTATE = /^(22|54)[0-9A-Z]{3}$/;
+
+/** The SQLSTATE of a driver error (postgres.js or PGlite) anywhere in a cause chain. */
+export function sqlStateOf(error: unknown): string | undefined {
+  for (let e = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code)) return code;
+  }
+  return undefined;
+}
+
+/** A database error caused by an input value, as the BAD_REQUEST it is; undefined for any other error. */
+export function inputRefusedByDatabase(error: unknown): TRPCError | undefined {
+  const state = sqlStateOf(error);
+  if (!state || !INPUT_SQLSTATE.test(state)) return undefined;
+  return new TRPCError({
+    code: "BAD_REQUEST",
+    message: `A value in the input cannot be stored or compared (malformed text, or a number or string out of range; SQLSTATE ${state})`,
+  });
+}
+
 export const INTERNAL_MESSAGE = "Internal server error; the failure was logged";
 
 function describeIssues(error: ZodError): string {

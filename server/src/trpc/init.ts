@@ -3,7 +3,8 @@ import { initTRPC, TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { countCall } from "../limits/calls.js";
 import type { Context } from "./context.js";
-import { formatError, toTRPCError } from "./errors.js";
+import { formatError, inputRefusedByDatabase, toTRPCError } from "./errors.js";
+import { idInput } from "./id-input.js";
 
 /**
  * What a procedure says about itself, for the REST view (server/src/http/rest.ts) and its
@@ -35,10 +36,16 @@ const t = initTRPC
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 
-/** Turns domain errors thrown anywhere below into their tRPC codes. */
+/**
+ * Turns domain errors thrown anywhere below into their tRPC codes, and database errors that only
+ * an input value can cause into BAD_REQUEST (never a 500, never driver text).
+ */
 const mapDomainErrors = t.middleware(async function mapDomainErrors({ next }) {
   const result = await next();
-  if (!result.ok && isAppError(result.error.cause)) throw toTRPCError(result.error.cause);
+  if (result.ok) return result;
+  if (isAppError(result.error.cause)) throw toTRPCError(result.error.cause);
+  const refused = inputRefusedByDatabase(result.error.cause);
+  if (refused) throw refused;
   return result;
 });
 
@@ -70,6 +77,4 @@ export const authedProcedure = publicProcedure
  * (`teamScope` in @osmynt/db), so no handler can forget them or check them after the fact.
  * @see https://trpc.io/docs/server/procedures#input-merging
  */
-export const teamProcedure = authedProcedure.input(
-  z.object({ teamId: z.string().trim().min(1, "teamId is required").max(64, "teamId is too long") }),
-);
+export const teamProcedure = authedProcedure.input(z.object({ teamId: idInput("team", "teamId") }));

@@ -18,11 +18,12 @@ function refuse(pattern: RegExp, what: string, kinds: string) {
   };
 }
 
-/** Free text from a client (logins, tokens, ids): no control characters. */
+/** Free text from a client (tokens, secrets): 1–`max` characters, no control characters. */
 export function plainText(what: string, max: number) {
   return z
     .string()
-    .max(max, `${what} is at most ${max} characters`)
+    .min(1, `${what} is required`)
+    .max(max, `${what} is too long (at most ${max} characters)`)
     .superRefine(refuse(CONTROL, what, "control characters"));
 }
 

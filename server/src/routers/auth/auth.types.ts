@@ -1,6 +1,8 @@
 import { schema } from "@osmynt/db";
 import { createSelectSchema } from "drizzle-zod";
 import { z } from "zod";
+import { idInput } from "../../trpc/id-input.js";
+import { plainText } from "../../trpc/text-input.js";
 
 const iso = z.string().describe("ISO 8601 timestamp");
 
@@ -27,7 +29,7 @@ export const loginSchema = z
 
 export const devLoginInput = z.object({ login: loginSchema });
 export const refreshInput = z.object({
-  refreshToken: z.string().min(1, "refreshToken is required").max(200, "refreshToken is too long"),
+  refreshToken: plainText("refreshToken", 200),
 });
 
 export const sessionInfoSchema = createSelectSchema(schema.sessions)
@@ -35,6 +37,6 @@ export const sessionInfoSchema = createSelectSchema(schema.sessions)
   .extend({ createdAt: iso, lastUsedAt: iso, current: z.boolean() });
 
 export const revokeSessionInput = z.object({
-  sessionId: z.string().min(1).max(64),
+  sessionId: idInput("session", "sessionId"),
 });
 export const okSchema = z.object({ ok: z.literal(true) });

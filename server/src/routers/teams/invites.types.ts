@@ -1,7 +1,8 @@
 import { INVITE_TOKEN_PREFIX, schema } from "@osmynt/db";
 import { createInsertSchema, createSelectSchema } from "drizzle-zod";
 import { z } from "zod";
-import { grantableRoleSchema, idSchema, teamSchema } from "./teams.types.js";
+import { idInput } from "../../trpc/id-input.js";
+import { grantableRoleSchema, teamSchema } from "./teams.types.js";
 
 const iso = z.string().describe("ISO 8601 timestamp");
 
@@ -33,7 +34,7 @@ export const createInviteOutput = z.object({
 });
 
 export const listInvitesInput = z.object({
-  cursor: idSchema("cursor").optional(),
+  cursor: idInput("invite", "cursor").optional(),
   limit: z.number().int().min(1).max(100).default(50),
 });
 
@@ -47,7 +48,7 @@ export const inviteSchema = createSelectSchema(schema.teamInvites)
   });
 
 export const listInvitesOutput = z.object({ invites: inviteSchema.array(), nextCursor: z.string().nullable() });
-export const revokeInviteInput = z.object({ inviteId: idSchema("inviteId") });
+export const revokeInviteInput = z.object({ inviteId: idInput("invite", "inviteId") });
 export const revokeInviteOutput = z.object({ inviteId: z.string(), changed: z.boolean() });
 
 // 32 random bytes in base64url are 43 characters.

@@ -1,11 +1,10 @@
 import { schema } from "@osmynt/db";
 import { createInsertSchema, createSelectSchema } from "drizzle-zod";
 import { z } from "zod";
+import { idInput } from "../../trpc/id-input.js";
 import { displayName } from "../../trpc/text-input.js";
 
 const iso = z.string().describe("ISO 8601 timestamp");
-
-export const idSchema = (what: string) => z.string().trim().min(1, `${what} is required`).max(64, `${what} is too long`);
 
 export const teamRoleSchema = z.enum(schema.teamRoles);
 /** Roles that can be granted by an invite or setRole: ownership moves only by transfer. */
@@ -16,8 +15,8 @@ const teamInput = createInsertSchema(schema.teams, { name: () => displayName("na
 
 export const createTeamInput = teamInput;
 export const renameTeamInput = teamInput;
-export const memberTargetInput = z.object({ userId: idSchema("userId") });
-export const setRoleInput = z.object({ userId: idSchema("userId"), role: grantableRoleSchema });
+export const memberTargetInput = z.object({ userId: idInput("user", "userId") });
+export const setRoleInput = z.object({ userId: idInput("user", "userId"), role: grantableRoleSchema });
 
 export const memberSchema = createSelectSchema(schema.users)
   .pick({ id: true, login: true, name: true, avatarUrl: true })
