@@ -6,6 +6,7 @@ import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from "@trpc/server/a
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { AppDeps } from "./deps.js";
 import { batchLimitHook } from "./http/batch-limit.js";
+import { wsProtocolErrorCode } from "./http/client-mistakes.js";
 import { githubAuthRoutes } from "./http/github-auth.js";
 import { registerHealthRoutes } from "./http/health.js";
 import { registerMetrics } from "./http/metrics.js";
@@ -73,6 +74,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(websocket, {
     options: { maxPayload: WS_MAX_PAYLOAD },
+    // `ws` has already answered a protocol error with its close code (1009 for a frame too big).
+    errorHandler(error, socket, request) {
+      const code = wsProtocolErrorCode(error);
+      if (code) request.log.warn({ code, reason: error.message }, "WebSocket closed: the client sent a frame it may not send");
+      else request.log.error({ err: error }, "WebSocket failed");
+      socket.terminate();
+    },
     // Tell tRPC clients to reconnect (they will land on another instance), then close.
     preClose(done) {
       for (const client of this.websocketServer.clients) {

@@ -11,17 +11,16 @@ const qb = new QueryBuilder();
 
 /**
  * A team's audit trail, newest first, for its owner and admins; `cursor` is the last id of the
- * previous page. Besides the team's own rows it shows the account rows (sign-in, session revoked,
- * device added, revoked or rotated) of its current members, from the time they joined on: what happened to the team's people while
- * they were in it, and nothing from before.
+ * previous page. It holds the team's own actions, plus its current members' device changes
+ * (added, revoked, rotated) from the time they joined on, because those change who can decrypt
+ * the team's shares. Members' sign-ins and sessions are theirs alone: they are in the member's own
+ * session list (auth.sessions.list), never in a team's audit.
  */
 export async function listTeamAudit(db: Executor, params: { teamId: string; userId: string; cursor?: number | undefined; limit: number }) {
-  // Session revocations triggered by the system (refresh-token reuse) have no actor: they name the
-  // user in their metadata instead.
-  const subject = sql`coalesce(${auditLog.actorId}, ${auditLog.metadata}->>'userId')`;
+  const subject = auditLog.actorId;
   const memberAccountRow = and(
     isNull(auditLog.teamId),
-    or(like(auditLog.action, "auth.%"), like(auditLog.action, "keys.%")),
+    like(auditLog.action, "keys.%"),
     exists(
       qb
         .select({ one: sql`1` })

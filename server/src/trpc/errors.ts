@@ -3,6 +3,7 @@ import { TRPCError } from "@trpc/server";
 import { getHTTPStatusCodeFromError } from "@trpc/server/http";
 import { TRPC_ERROR_CODES_BY_KEY } from "@trpc/server/rpc";
 import { ZodError } from "zod";
+import { wsProtocolErrorCode } from "../http/client-mistakes.js";
 
 /** The one place where domain errors become tRPC errors (and so HTTP statuses). */
 const trpcCodeFor: Record<AppErrorCode, TRPCError["code"]> = {
@@ -103,13 +104,14 @@ export function formatError<TShape extends { message: string; data: object }>(sh
 /**
  * Logs a procedure failure that is the server's fault, for /trpc and the REST view alike. A domain
  * error raised inside a subscription's stream arrives still wrapped as INTERNAL_SERVER_ERROR; it is
- * an answer to the client (resync, revoked), not a failure.
+ * an answer to the client (resync, revoked), not a failure. Neither is a client's protocol mistake
+ * on a WebSocket (a frame too big): the socket's own handler logged it at warn.
  */
 export function reportProcedureError(
   logger: { error: (obj: object, msg: string) => void },
   { error, path, type }: { error: TRPCError; path: string | undefined; type: string },
 ) {
-  if (error.code === "INTERNAL_SERVER_ERROR" && !isAppError(error.cause)) {
+  if (error.code === "INTERNAL_SERVER_ERROR" && !isAppError(error.cause) && !wsProtocolErrorCode(error.cause)) {
     logger.error({ err: error.cause ?? error, path, type }, "procedure failed");
   }
 }
