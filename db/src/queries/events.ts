@@ -1,6 +1,6 @@
-import { and, asc, eq, gt, inArray, lte, or, type SQL, sql } from "drizzle-orm";
+import { and, asc, eq, gt, gte, isNull, lt, lte, or, sql } from "drizzle-orm";
 import type { Database, Executor, Transaction } from "../client.js";
-import { eventLogState, events } from "../schema/events.js";
+import { eventLogState, events, membershipWindows } from "../schema/events.js";
 
 export type EventRow = typeof events.$inferSelect;
 export type NewEvent = Pick<typeof events.$inferInsert, "type" | "teamId" | "userId" | "payload">;
@@ -23,38 +23,90 @@ const STATE_ROW = 1;
 export async function recordEvents(tx: Transaction, rows: NewEvent[]): Promise<EventRow[]> {
   if (rows.length === 0) return [];
   await tx.execute(sql`select pg_advisory_xact_lock(${EVENT_WRITER_LOCK_KEY})`);
-  return tx.insert(events).values(rows).returning();
-}
-
-export interface EventAudience {
-  userId: string;
-  teamIds: readonly string[];
+  const inserted = await tx.insert(events).values(rows).returning();
+  await recordMembershipWindows(tx, inserted);
+  return inserted;
 }
 
 /**
- * Events after `after` (exclusive), oldest first. With an audience, only the events that user may
- * see: their own, and those of the given teams. Safe to resume from the last id returned.
+ * Opens and closes membership windows from the membership events just written (the event types
+ * of the contract: `team.memberJoined` / `team.memberLeft` name the member in `payload.userId`).
+ * Only the team-scoped copies count; personal copies (teamId null) only inform the member.
  */
-export async function readEvents(
-  db: Executor,
-  params: {
-    after: number;
-    limit: number;
-    audience?: EventAudience | undefined;
-  },
-): Promise<EventRow[]> {
-  const conditions: SQL[] = [gt(events.id, params.after)];
-  if (params.audience) {
-    const { userId, teamIds } = params.audience;
-    const visible = teamIds.length > 0 ? or(eq(events.userId, userId), inArray(events.teamId, [...teamIds])) : eq(events.userId, userId);
-    if (visible) conditions.push(visible);
+async function recordMembershipWindows(tx: Transaction, rows: EventRow[]) {
+  for (const row of rows) {
+    if (!row.teamId) continue;
+    const subject = typeof row.payload.userId === "string" ? row.payload.userId : null;
+    if (row.type === "team.memberJoined" && subject) {
+      await tx.insert(membershipWindows).values({ teamId: row.teamId, userId: subject, joinedEventId: row.id }).onConflictDoNothing();
+    } else if ((row.type === "team.memberLeft" && subject) || row.type === "team.deleted") {
+      await tx
+        .update(membershipWindows)
+        .set({ leftEventId: row.id })
+        .where(
+          and(
+            eq(membershipWindows.teamId, row.teamId),
+            subject && row.type === "team.memberLeft" ? eq(membershipWindows.userId, subject) : undefined,
+            isNull(membershipWindows.leftEventId),
+          ),
+        );
+    }
   }
-  return db
-    .select()
-    .from(events)
-    .where(and(...conditions))
-    .orderBy(asc(events.id))
-    .limit(params.limit);
+}
+
+export type MembershipWindow = Pick<typeof membershipWindows.$inferSelect, "teamId" | "joinedEventId" | "leftEventId">;
+
+/**
+ * Events after `after` (exclusive), oldest first: all of them (the hub), or with `userId` only
+ * those that user may see. Safe to resume from the last id returned.
+ */
+export async function readEvents(db: Executor, params: { after: number; limit: number }): Promise<EventRow[]> {
+  return db.select().from(events).where(gt(events.id, params.after)).orderBy(asc(events.id)).limit(params.limit);
+}
+
+/**
+ * One page of what `userId` may see after `after`: their personal events, and each team's events
+ * inside their membership windows (from the join event, up to but excluding the event that ended
+ * it). The windows are read in the same snapshot as the events, so a removal committing meanwhile
+ * cannot let one event too many through. Returns the windows too: the stream keeps them for its
+ * live events.
+ */
+export async function readVisibleEvents(
+  db: Database,
+  params: { userId: string; after: number; limit: number },
+): Promise<{ rows: EventRow[]; windows: MembershipWindow[] }> {
+  return db.transaction(
+    async (tx) => {
+      const windows = await tx
+        .select({
+          teamId: membershipWindows.teamId,
+          joinedEventId: membershipWindows.joinedEventId,
+          leftEventId: membershipWindows.leftEventId,
+        })
+        .from(membershipWindows)
+        .where(
+          and(
+            eq(membershipWindows.userId, params.userId),
+            or(isNull(membershipWindows.leftEventId), gt(membershipWindows.leftEventId, params.after + 1)),
+          ),
+        );
+      const ranges = windows.map((w) =>
+        and(
+          eq(events.teamId, w.teamId),
+          gte(events.id, w.joinedEventId),
+          w.leftEventId === null ? undefined : lt(events.id, w.leftEventId),
+        ),
+      );
+      const rows = await tx
+        .select()
+        .from(events)
+        .where(and(gt(events.id, params.after), or(eq(events.userId, params.userId), ...ranges)))
+        .orderBy(asc(events.id))
+        .limit(params.limit);
+      return { rows, windows };
+    },
+    { isolationLevel: "repeatable read", accessMode: "read only" },
+  );
 }
 
 /**

@@ -12,9 +12,24 @@ export interface EventHubOptions {
   idlePollMs?: number;
 }
 
+/** A subscription's place in the hub's audience index: its user and the teams it is routed. */
+export interface AudienceSubscription {
+  /** Routes this team's events to it as well (idempotent). */
+  addTeams(teamIds: Iterable<string>): void;
+  close(): void;
+}
+
 export interface EventHub {
-  /** Every committed event, once, in id order, from the moment of listening. */
+  /** Every committed event, once, in id order, from the moment of listening (instance-wide work). */
   listen(listener: (row: EventRow) => void): () => void;
+  /**
+   * The events of one audience, in id order, from the moment of subscribing: those addressed to
+   * `userId`, those of the teams added, and the `team.memberJoined` naming `userId`, from which on
+   * that team's events are routed to it too (before the next event, so none slips past). A
+   * member's removal or the team's deletion stops the team's routing at that event. The caller
+   * still decides what it may see; the index only spares it everybody else's events.
+   */
+  subscribe(userId: string, listener: (row: EventRow) => void): AudienceSubscription;
   /** The newest event id this instance has fanned out. */
   cursor(): number;
   start(): Promise<void>;
@@ -25,9 +40,10 @@ const PAGE = 500;
 
 /**
  * One reader of the event log per instance. Bus notifications (or, while the bus is down, a
- * short poll) wake it; it reads the log after its cursor and fans each row out to the local
- * subscriptions, which filter by audience. So N subscribers cost one query per batch of events,
- * not N, and a lost notification only delays delivery until the next poll.
+ * short poll) wake it; it reads the log after its cursor and routes each row to the subscriptions
+ * of its audience only (by user and by team), so N subscribers cost one query per batch of events,
+ * not N, an event costs its audience's subscriptions, not the instance's, and a lost
+ * notification only delays delivery until the next poll.
  */
 export function createEventHub(options: EventHubOptions): EventHub {
   const { db, bus } = options;
@@ -35,6 +51,47 @@ export function createEventHub(options: EventHubOptions): EventHub {
   const fallbackPollMs = options.fallbackPollMs ?? 500;
   const idlePollMs = options.idlePollMs ?? 5000;
   const listeners = new Set<(row: EventRow) => void>();
+  type Sub = { userId: string; listener: (row: EventRow) => void; teams: Set<string> };
+  const byUser = new Map<string, Set<Sub>>();
+  const byTeam = new Map<string, Set<Sub>>();
+  const index = <K>(map: Map<K, Set<Sub>>, key: K, sub: Sub) => {
+    let set = map.get(key);
+    if (!set) {
+      set = new Set();
+      map.set(key, set);
+    }
+    set.add(sub);
+  };
+  const unindex = <K>(map: Map<K, Set<Sub>>, key: K, sub: Sub) => {
+    const set = map.get(key);
+    set?.delete(sub);
+    if (set?.size === 0) map.delete(key);
+  };
+  const addTeam = (sub: Sub, teamId: string) => {
+    sub.teams.add(teamId);
+    index(byTeam, teamId, sub);
+  };
+  const dropTeam = (sub: Sub, teamId: string) => {
+    sub.teams.delete(teamId);
+    unindex(byTeam, teamId, sub);
+  };
+
+  /** Membership changes move routing in log order: a join starts the team's events, a removal stops them. */
+  function route(row: EventRow) {
+    const subject = typeof row.payload.userId === "string" ? row.payload.userId : undefined;
+    if (row.teamId && subject && row.type === "team.memberJoined") {
+      for (const sub of byUser.get(subject) ?? []) addTeam(sub, row.teamId);
+    } else if (row.teamId && subject && row.type === "team.memberLeft") {
+      for (const sub of [...(byUser.get(subject) ?? [])]) dropTeam(sub, row.teamId);
+    } else if (row.teamId && row.type === "team.deleted") {
+      for (const sub of [...(byTeam.get(row.teamId) ?? [])]) dropTeam(sub, row.teamId);
+    }
+    const toUser = row.userId ? byUser.get(row.userId) : undefined;
+    const toTeam = row.teamId ? byTeam.get(row.teamId) : undefined;
+    const audience = toUser && toTeam ? new Set([...toUser, ...toTeam]) : (toUser ?? toTeam ?? []);
+    for (const sub of audience) sub.listener(row);
+    for (const listener of listeners) listener(row);
+  }
   let cursor = 0;
   let running = false;
   let again = false;
@@ -58,7 +115,7 @@ export function createEventHub(options: EventHubOptions): EventHub {
             const rows = await readEvents(db, { after: cursor, limit: PAGE });
             for (const row of rows) {
               cursor = row.id;
-              for (const listener of listeners) listener(row);
+              route(row);
             }
             if (rows.length < PAGE || stopped) break;
           }
@@ -87,6 +144,19 @@ export function createEventHub(options: EventHubOptions): EventHub {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
+    subscribe(userId, listener) {
+      const sub: Sub = { userId, listener, teams: new Set() };
+      index(byUser, userId, sub);
+      return {
+        addTeams(teamIds) {
+          for (const teamId of teamIds) addTeam(sub, teamId);
+        },
+        close() {
+          unindex(byUser, userId, sub);
+          for (const teamId of [...sub.teams]) dropTeam(sub, teamId);
+        },
+      };
+    },
     cursor: () => cursor,
     async start() {
       stopped = false;
@@ -109,6 +179,8 @@ export function createEventHub(options: EventHubOptions): EventHub {
       unsubscribeBus();
       unsubscribeStatus();
       listeners.clear();
+      byUser.clear();
+      byTeam.clear();
       await current;
     },
   };

@@ -1,8 +1,9 @@
-import { AppError, type Database, type EventRow, latestEventId, listTeamIdsForUser, prunedThroughEventId, readEvents } from "@osmynt/db";
+import { AppError, type Database, type EventRow, latestEventId, prunedThroughEventId, readVisibleEvents } from "@osmynt/db";
 import type { WebSocket } from "ws";
 import { CloseCodes } from "../../realtime/connections.js";
 import type { EventHub } from "../../realtime/event-hub.js";
 import type { EventType, StreamEvent } from "./events.types.js";
+import { MembershipWindows } from "./membership-windows.js";
 
 export interface StreamParams {
   db: Database;
@@ -21,26 +22,6 @@ export interface StreamParams {
 const BACKLOG_PAGE = 500;
 /** With nothing visible for this long, a checkpoint moves the client's cursor forward. */
 const CHECKPOINT_AFTER_MS = 60_000;
-
-const membershipChange = new Set(["team.memberJoined", "team.memberLeft", "team.deleted"]);
-
-/**
- * Keeps the user's team set current as membership events pass: a member added starts receiving
- * the team's events with its join; a member removed stops at its removal (it still gets the copy
- * addressed to it personally); a deleted team goes silent.
- */
-function applyMembership(row: EventRow, userId: string, teams: Set<string>) {
-  if (!membershipChange.has(row.type) || !row.teamId) return;
-  if (row.type === "team.deleted") teams.delete(row.teamId);
-  else if (row.payload.userId === userId) {
-    if (row.type === "team.memberJoined") teams.add(row.teamId);
-    else teams.delete(row.teamId);
-  }
-}
-
-function visible(row: EventRow, userId: string, teams: Set<string>) {
-  return row.userId === userId || (row.teamId !== null && teams.has(row.teamId));
-}
 
 export function toStreamEvent(row: EventRow): StreamEvent {
   return {
@@ -74,14 +55,26 @@ function checkpoint(position: number): StreamEvent {
 
 /**
  * The user's event stream: backlog from the log after `lastEventId`, then live rows from the hub.
- * The hub listener is registered *before* the backlog is read, and rows at or below the last id
- * handled are dropped, so the hand-over neither loses nor repeats an event.
+ * The hub subscription is registered *before* the backlog is read, and rows at or below the last
+ * id handled are dropped, so the hand-over neither loses nor repeats an event. A fresh stream
+ * (no `lastEventId`) starts at the hub's position and reads the short backlog since then, which
+ * also covers team events routed before its teams were known.
+ *
+ * What the user may see is decided per event by their membership windows (membership as it was at
+ * that event, from the log's own join/leave events), for the backlog and live alike; the queue
+ * holds only those events, so its limit measures this user's backlog, not the deployment's.
  */
 export async function* streamEvents(p: StreamParams): AsyncGenerator<StreamEvent> {
   const queue: EventRow[] = [];
+  const windows = new MembershipWindows(p.userId);
+  let windowsLoaded = false;
   let wake: (() => void) | null = null;
   let overflow = false;
-  const stop = p.hub.listen((row) => {
+  const start = p.hub.cursor();
+  const subscription = p.hub.subscribe(p.userId, (row) => {
+    windows.apply(row);
+    // Until the windows are loaded the hub's routing (this user, their teams) is all we know.
+    if (windowsLoaded && !windows.visible(row)) return;
     if (queue.length >= p.bufferLimit) overflow = true;
     else queue.push(row);
     wake?.();
@@ -89,8 +82,7 @@ export async function* streamEvents(p: StreamParams): AsyncGenerator<StreamEvent
   const onAbort = () => wake?.();
   p.signal?.addEventListener("abort", onAbort);
   try {
-    const teams = new Set(await listTeamIdsForUser(p.db, { userId: p.userId }));
-    let last = p.lastEventId ?? p.hub.cursor();
+    let last = p.lastEventId ?? start;
 
     if (p.lastEventId !== null) {
       // The hub may trail the log by a moment, so only the database can say a cursor is from the future.
@@ -100,25 +92,31 @@ export async function* streamEvents(p: StreamParams): AsyncGenerator<StreamEvent
         });
       }
       await assertNotPruned(p.db, p.lastEventId);
-      for (;;) {
-        const rows = await readEvents(p.db, { after: last, limit: BACKLOG_PAGE, audience: { userId: p.userId, teamIds: [...teams] } });
-        // Retention may have run while this page was read: if it got past our position, the page can have a gap.
-        await assertNotPruned(p.db, last);
-        for (const row of rows) {
-          last = row.id;
-          applyMembership(row, p.userId, teams);
-          if (visible(row, p.userId, teams)) yield toStreamEvent(row);
-        }
-        if (rows.length < BACKLOG_PAGE) break;
-      }
-    }
-
-    let lastYieldAt = Date.now();
-    if (p.lastEventId === null) {
+    } else {
       // A fresh stream hands out its starting position at once, so a client that loses the
       // connection before any event arrives resumes from here instead of from "now".
       yield checkpoint(last);
     }
+
+    for (let first = true; ; first = false) {
+      const page = await readVisibleEvents(p.db, { userId: p.userId, after: last, limit: BACKLOG_PAGE });
+      windows.merge(page.windows);
+      subscription.addTeams(windows.teamsAfter(last));
+      if (first) {
+        windowsLoaded = true;
+        const routed = queue.splice(0);
+        queue.push(...routed.filter((row) => windows.visible(row)));
+      }
+      // Retention may have run while this page was read: if it got past our position, the page can have a gap.
+      if (p.lastEventId !== null) await assertNotPruned(p.db, last);
+      for (const row of page.rows) {
+        last = row.id;
+        if (windows.visible(row)) yield toStreamEvent(row);
+      }
+      if (page.rows.length < BACKLOG_PAGE) break;
+    }
+
+    let lastYieldAt = Date.now();
     while (!p.signal?.aborted) {
       if (overflow || (p.socket && p.socket.bufferedAmount > p.maxBufferedBytes)) {
         p.socket?.close(CloseCodes.slowConsumer, "slow consumer: resume with lastEventId");
@@ -144,14 +142,13 @@ export async function* streamEvents(p: StreamParams): AsyncGenerator<StreamEvent
       if (row.type === "session.revoked" && row.payload.sessionId === p.sessionId) {
         throw new AppError("UNAUTHORIZED", "the session of this subscription was revoked; sign in again");
       }
-      applyMembership(row, p.userId, teams);
-      if (visible(row, p.userId, teams)) {
+      if (windows.visible(row)) {
         lastYieldAt = Date.now();
         yield toStreamEvent(row);
       }
     }
   } finally {
-    stop();
+    subscription.close();
     p.signal?.removeEventListener("abort", onAbort);
   }
 }
