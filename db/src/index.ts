@@ -7,6 +7,7 @@ export * from "./queries/events.js";
 export * from "./queries/github-users.js";
 export * from "./queries/handshakes.js";
 export * from "./queries/invite-accept.js";
+export * from "./queries/invite-page.js";
 export * from "./queries/invites.js";
 export * from "./queries/memberships.js";
 export * from "./queries/pairings.js";

@@ -9,6 +9,7 @@ import { batchLimitHook } from "./http/batch-limit.js";
 import { wsProtocolErrorCode } from "./http/client-mistakes.js";
 import { githubAuthRoutes } from "./http/github-auth.js";
 import { registerHealthRoutes } from "./http/health.js";
+import { invitePage } from "./http/invite-page.js";
 import { registerMetrics } from "./http/metrics.js";
 import { registerRequestGuards } from "./http/request-guards.js";
 import { restView } from "./http/rest.js";
@@ -101,6 +102,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerMetrics(app);
   registerHealthRoutes(app, deps);
   await app.register(githubAuthRoutes, { prefix: "/auth/github", deps });
+  await app.register(invitePage, { deps });
 
   // Encapsulated (no fastify-plugin): tRPC replaces the JSON parser in its own context only.
   await app.register(async (scope) => {

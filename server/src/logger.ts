@@ -45,10 +45,10 @@ export function createLogger(options: { level: string; destination?: Destination
       hooks: { streamWrite: redactLine },
       base: { service: "osmynt" },
       serializers: {
-        // Query strings can carry procedure input; log the path only.
+        // Query strings can carry procedure input; log the path only, and never an invite's token.
         req: (req: { method?: string; url?: string; ip?: string }) => ({
           method: req.method,
-          path: req.url?.split("?")[0],
+          path: req.url?.split("?")[0]?.replace(/^\/invite\/[^/]*/, "/invite/[redacted]"),
           ip: req.ip,
         }),
         err: pino.stdSerializers.err,
