@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rawCall, signUp, type TestSession } from "../helpers/factories.js";
 import { expectNoSecretsInLogs } from "../helpers/secret-scan.js";
@@ -126,7 +127,10 @@ describe("the invite page", () => {
 describe("the invite page under load", () => {
   let limited: TestServer;
   beforeAll(async () => {
-    limited = await startServer({ env: { RATE_LIMIT_INVITE_ACCEPT_PER_MINUTE: "3" } });
+    // A Redis prefix of its own (services backend): other files' servers share the address 127.0.0.1.
+    limited = await startServer({
+      env: { RATE_LIMIT_INVITE_ACCEPT_PER_MINUTE: "3", REDIS_CHANNEL_PREFIX: `rl-${randomBytes(4).toString("hex")}` },
+    });
   });
   afterAll(async () => {
     await limited?.close();

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { appRouter, REST_PREFIX, restOperations } from "@osmynt/server";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormatsModule from "ajv-formats";
@@ -334,7 +335,14 @@ describe("REST answers like /trpc", () => {
 describe("REST shares the app's limits and CORS", () => {
   let limited: TestServer;
   beforeAll(async () => {
-    limited = await startServer({ env: { RATE_LIMIT_PER_MINUTE: "3", CORS_ORIGINS: "https://editor.example" } });
+    // A Redis prefix of its own (services backend): other files' servers share the address 127.0.0.1.
+    limited = await startServer({
+      env: {
+        RATE_LIMIT_PER_MINUTE: "3",
+        CORS_ORIGINS: "https://editor.example",
+        REDIS_CHANNEL_PREFIX: `rl-${randomBytes(4).toString("hex")}`,
+      },
+    });
   });
   afterAll(async () => {
     await limited?.close();
