@@ -28,6 +28,7 @@ export {
 export {
   assertEncryptable,
   createDevices,
+  type DeviceInternals,
   type Devices,
   type DevicesOptions,
   type KeysClient,
@@ -36,6 +37,7 @@ export {
   type RecipientErrorReason,
   type TrustedLog,
 } from "./devices/devices.js";
+export { PairingAbortedError, type PairingWaitOptions } from "./devices/pairing.js";
 export { type Pin, readPin } from "./devices/pins.js";
 export { EventStream } from "./event-stream.js";
 export type { EventsOptions, OsmyntEvent, OsmyntEventType } from "./event-types.js";

@@ -24,7 +24,9 @@ import {
   sameSafetyNumber,
   verifyDeviceLog,
 } from "../crypto/index.js";
+import { pairingFlows } from "./pairing.js";
 import { checkPin, type Pin, readPin, writePin } from "./pins.js";
+import { recoveryFlows } from "./recovery.js";
 import { untrusted } from "./trust-errors.js";
 
 export type KeysClient = Pick<TRPCClient<AppRouter>, "keys" | "auth">;
@@ -125,7 +127,8 @@ export function createDevices(client: KeysClient, options: DevicesOptions) {
     }));
   }
 
-  return {
+  const internals: DeviceInternals = { client, store, keyName, myself, myLog, myActiveLog, thisDevice, trust };
+  const base = {
     /** The keys of this device, or null before `register`/pairing. */
     thisDevice: () => loadDeviceKeys(store, keyName),
 
@@ -241,9 +244,22 @@ export function createDevices(client: KeysClient, options: DevicesOptions) {
       return link;
     },
 
-    /** Internal building blocks for pairing and recovery. */
-    internals: { store, keyName, myself, myLog, myActiveLog, thisDevice, trust },
+    /** Building blocks shared with pairing and recovery. */
+    internals,
   };
+  return { ...base, ...pairingFlows(internals), ...recoveryFlows(internals) };
+}
+
+/** What the pairing and recovery flows share with the rest of the device layer. */
+export interface DeviceInternals {
+  client: KeysClient;
+  store: KeyStore;
+  keyName: string;
+  myself(): Promise<{ id: string; login: string }>;
+  myLog(): Promise<TrustedLog>;
+  myActiveLog(): Promise<{ log: TrustedLog; device: DeviceKeys }>;
+  thisDevice(): Promise<DeviceKeys>;
+  trust(userId: string, links: readonly unknown[], login?: string): Promise<TrustedLog>;
 }
 
 export type Devices = ReturnType<typeof createDevices>;
