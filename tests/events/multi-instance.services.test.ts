@@ -123,7 +123,9 @@ describe("Redis down for 5 s", () => {
       const user = await signUp(a);
       const clients = Array.from({ length: 50 }, (_, i) => wsClient(i % 2 === 0 ? a : b, user.accessToken));
       const subs = clients.map((c) => collect((h) => c.client.events.subscribe.subscribe(undefined, h)));
-      await sleep(800);
+      // Each fresh stream starts "now": wait until all 50 are live (their first checkpoint), not a fixed
+      // time, which a loaded machine can overrun (one late stream then rightly misses the first event).
+      for (const s of subs) await s.until(() => s.checkpoints > 0);
       const total = 300;
       const emitting = (async () => {
         for (let i = 0; i < total; i++) {

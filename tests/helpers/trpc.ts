@@ -62,10 +62,13 @@ export function collect(
 ) {
   const events: Received[] = [];
   const errors: unknown[] = [];
+  /** Checkpoints received: a fresh stream sends one as soon as it is live, so a test knows when to start. */
+  const state = { checkpoints: 0 };
   let check = () => {};
   const sub = subscribe({
     onData: (d) => {
       if (d.data.type !== "sync.checkpoint") events.push(d.data);
+      else state.checkpoints++;
       check();
     },
     onError: (e) => {
@@ -76,6 +79,9 @@ export function collect(
   return {
     events,
     errors,
+    get checkpoints() {
+      return state.checkpoints;
+    },
     unsubscribe: () => sub.unsubscribe(),
     until(predicate: () => boolean, ms = 10_000): Promise<void> {
       return new Promise((resolve, reject) => {
