@@ -55,9 +55,11 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString("utf8").trim();
 }
 
-/** Prints the sign-in link and asks the desktop to open it; the printed link is enough on its own. */
-function openInBrowser(url: string): void {
-  console.log(`Open this link to sign in with GitHub:\n  ${url}`);
+/** Prints the code and the sign-in link and asks the desktop to open it; the printed link is enough on its own. */
+function openInBrowser(url: string, userCode: string): void {
+  console.log(
+    `Your sign-in code: ${userCode}\nType it on the page that opens (only ever a code shown here), then sign in with GitHub:\n  ${url}`,
+  );
   const opener = process.platform === "darwin" ? "open" : process.platform === "win32" ? "explorer" : "xdg-open";
   spawn(opener, [url], { stdio: "ignore", detached: true })
     .on("error", () => {})

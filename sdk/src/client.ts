@@ -35,9 +35,10 @@ export interface OsmyntClientExtras {
   /** Signs in with `auth.devLogin` (local development servers only) and stores the session. */
   signInWithDevLogin(login: string): Promise<Session>;
   /**
-   * Signs in with GitHub in the browser: `openUrl` opens the page, the session comes back sealed to
+   * Signs in with GitHub in the browser: `openUrl(url, userCode)` opens the page and shows the
+   * person the code it asks for; the session comes back sealed to
    * a key that never leaves this process, and is stored.
-   * @example await client.signInWithBrowser({ openUrl: (url) => vscode.env.openExternal(vscode.Uri.parse(url)) });
+   * @example await client.signInWithBrowser({ openUrl: (url, code) => { vscode.window.showInformationMessage(`Sign-in code: ${code}`); vscode.env.openExternal(vscode.Uri.parse(url)); } });
    */
   signInWithBrowser(options: SignInWithBrowserOptions): Promise<Session>;
   /** Signs in with a GitHub access token the caller holds (`gh auth token`) and stores the session. */

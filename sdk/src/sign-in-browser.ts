@@ -8,13 +8,17 @@ import { codeOf } from "./stream-errors.js";
 type Init = RouterProcedures["auth.handshake.init"]["output"];
 type Retrieved = RouterProcedures["auth.handshake.retrieve"]["output"];
 type Sealed = { enc: string; ciphertext: string };
+/** What names a handshake to the server: its id and the retrieval secret only this editor holds. */
+type HandshakeRef = { handshakeId: string; retrievalSecret: string };
 
 export interface SignInWithBrowserOptions {
   /**
-   * Opens the sign-in page in the user's browser: `vscode.env.openExternal`, the `open` package,
-   * or a test's headless browser. It is called once the editor is already listening.
+   * Opens the sign-in page in the user's browser (`vscode.env.openExternal`, the `open` package,
+   * or a test's headless browser) and shows the person `userCode` (e.g. `WDJB-MJHT`): the page
+   * asks for it before going on to GitHub, so show it where they will see it (a notification,
+   * the terminal). It is called once the editor is already listening.
    */
-  openUrl: (url: string) => void | Promise<void>;
+  openUrl: (url: string, userCode: string) => void | Promise<void>;
   /** Gives up waiting (the handshake then expires on the server by itself). */
   signal?: AbortSignal;
   /** How often `auth.handshake.retrieve` is asked when the live subscription is unavailable. Default 1 s. */
@@ -24,9 +28,9 @@ export interface SignInWithBrowserOptions {
 /** What browser sign-in needs from a client: the three handshake procedures, and where the session goes. */
 export interface BrowserSignInTransport {
   init(publicKey: string): Promise<Init>;
-  retrieve(handshakeId: string): Promise<Retrieved>;
+  retrieve(handshake: HandshakeRef): Promise<Retrieved>;
   onComplete(
-    handshakeId: string,
+    handshake: HandshakeRef,
     handlers: { onData: (data: { sealedSession: Sealed }) => void; onError: (error: unknown) => void; onComplete: () => void },
   ): Unsubscribable;
   /** Calls `listener` when the subscription's connection fails (it then waits by polling instead). */
@@ -41,7 +45,7 @@ async function pollRetrieve(t: BrowserSignInTransport, handshake: Init, options:
   const deadline = Date.parse(handshake.expiresAt);
   while (Date.now() < deadline) {
     if (options.signal?.aborted) throw options.signal.reason ?? new Error("browser sign-in was aborted");
-    const answer = await t.retrieve(handshake.handshakeId);
+    const answer = await t.retrieve({ handshakeId: handshake.handshakeId, retrievalSecret: handshake.retrievalSecret });
     if (answer.status === "complete") return answer.sealedSession;
     await sleep(options.pollIntervalMs ?? 1000);
   }
@@ -80,11 +84,14 @@ function waitForSealed(t: BrowserSignInTransport, handshake: Init, options: Sign
       );
     };
     const onAbort = () => finish(() => reject(options.signal?.reason ?? new Error("browser sign-in was aborted")));
-    const subscription = t.onComplete(handshake.handshakeId, {
-      onData: (data) => finish(() => resolve(data.sealedSession)),
-      onError: (error) => (codeOf(error) === undefined ? fallBack() : finish(() => reject(error))),
-      onComplete: fallBack,
-    });
+    const subscription = t.onComplete(
+      { handshakeId: handshake.handshakeId, retrievalSecret: handshake.retrievalSecret },
+      {
+        onData: (data) => finish(() => resolve(data.sealedSession)),
+        onError: (error) => (codeOf(error) === undefined ? fallBack() : finish(() => reject(error))),
+        onComplete: fallBack,
+      },
+    );
     unsubscribe = () => subscription.unsubscribe();
     if (settled || polling) unsubscribe();
     // A WebSocket that cannot connect (a proxy that blocks it) only retries; it never errors the subscription.
@@ -100,9 +107,10 @@ function waitForSealed(t: BrowserSignInTransport, handshake: Init, options: Sign
 
 /**
  * Signs in through the browser: an ephemeral P-256 key pair is made here, the server is asked for
- * a handshake bound to its public half, the browser is sent through GitHub, and the session comes
- * back sealed to that key with HPKE (only this process can open it). The session is stored and
- * returned.
+ * a handshake bound to its public half, `openUrl` opens the page and shows the user code the page
+ * asks for, the browser goes through GitHub, and the session comes back sealed to that key with
+ * HPKE (only this process can open it), to whoever presents the handshake's retrieval secret
+ * (held only here). The session is stored and returned.
  */
 export async function signInWithBrowser(t: BrowserSignInTransport, options: SignInWithBrowserOptions): Promise<Session> {
   const key = await generateHandshakeKeyPair();
@@ -110,7 +118,7 @@ export async function signInWithBrowser(t: BrowserSignInTransport, options: Sign
   // Listen first, then open the browser: a fast browser cannot finish before anyone listens.
   const waiting = waitForSealed(t, handshake, options);
   try {
-    await options.openUrl(handshake.authorizeUrl);
+    await options.openUrl(handshake.authorizeUrl, handshake.userCode);
   } catch (error) {
     waiting.cancel(error);
     throw error;
@@ -132,8 +140,8 @@ export function browserSignInTransport(
   const { connection } = clients;
   return {
     init: (publicKey) => clients.plain.auth.handshake.init.mutate({ publicKey }),
-    retrieve: (handshakeId) => clients.plain.auth.handshake.retrieve.mutate({ handshakeId }),
-    onComplete: (handshakeId, handlers) => clients.live.auth.handshake.onComplete.subscribe({ handshakeId }, handlers),
+    retrieve: (ref) => clients.plain.auth.handshake.retrieve.mutate(ref),
+    onComplete: (ref, handlers) => clients.live.auth.handshake.onComplete.subscribe(ref, handlers),
     ...(connection && {
       onConnectionLost: (listener: () => void) => watchConnection(connection, (status) => status.state === "reconnecting" && listener()),
     }),

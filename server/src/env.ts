@@ -92,6 +92,10 @@ const envSchema = z.object({
     emptyAsUndefined,
     z.coerce.number({ error: "must be a number" }).int().min(1).max(1000).default(20),
   ),
+  WS_MAX_ANONYMOUS_PER_IP: z.preprocess(
+    emptyAsUndefined,
+    z.coerce.number({ error: "must be a number" }).int().min(1).max(100_000).default(20),
+  ),
   SUBSCRIPTIONS_PER_USER: z.preprocess(
     emptyAsUndefined,
     z.coerce.number({ error: "must be a number" }).int().min(1).max(10_000).default(50),
@@ -177,7 +181,13 @@ export interface Config {
   maxTeamsPerUser: number;
   eventRetentionMs: number;
   eventRetentionBatchSize: number;
-  realtime: { maxConnectionsPerUser: number; maxSubscriptionsPerUser: number; subscriptionBufferEvents: number; maxBufferedBytes: number };
+  realtime: {
+    maxAnonymousPerIp: number;
+    maxConnectionsPerUser: number;
+    maxSubscriptionsPerUser: number;
+    subscriptionBufferEvents: number;
+    maxBufferedBytes: number;
+  };
   keys: {
     /** Active devices (recovery key not counted) one user may have. */
     maxDevicesPerUser: number;
@@ -364,6 +374,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     eventRetentionBatchSize: e.EVENT_RETENTION_BATCH_SIZE,
     realtime: {
       maxConnectionsPerUser: e.WS_MAX_CONNECTIONS_PER_USER,
+      maxAnonymousPerIp: e.WS_MAX_ANONYMOUS_PER_IP,
       subscriptionBufferEvents: e.SUBSCRIPTION_BUFFER_EVENTS,
       maxSubscriptionsPerUser: e.SUBSCRIPTIONS_PER_USER,
       maxBufferedBytes: e.WS_MAX_BUFFERED_BYTES,

@@ -4,7 +4,7 @@ import { count, eq } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { randomLogin, rawCall, signUp } from "../helpers/factories.js";
 import { type FakeGitHub, startFakeGitHub } from "../helpers/fake-github.js";
-import { followBrowser, retrieve, startHandshake } from "../helpers/github-flow.js";
+import { followBrowser, retrieve, startHandshake, submitCode } from "../helpers/github-flow.js";
 import { rowsForLogin } from "../helpers/rows.js";
 import { expectNoSecretsInLogs } from "../helpers/secret-scan.js";
 import { startServer, type TestServer } from "../helpers/server.js";
@@ -122,24 +122,29 @@ describe("state and links are single use", () => {
     const replay = await fetch(callbackUrl ?? "", { redirect: "manual" });
     expect(replay.status).toBe(400);
     expect(await replay.text()).toContain("This sign-in link was already used.");
-    expect(await rowsForLogin(server, login)).toEqual({ users: 1, sessions: 1, activeSessions: 1 });
+    // The user exists; the session is opened only when the editor retrieves it.
+    expect(await rowsForLogin(server, login)).toEqual({ users: 1, sessions: 0, activeSessions: 0 });
     const sealed = (await retrieve(server, handshakeId)).body.result.data.sealedSession;
+    expect(await rowsForLogin(server, login)).toEqual({ users: 1, sessions: 1, activeSessions: 1 });
     const session = await openSealedSession({ keyPair: key.keyPair, handshakeId, sealedSession: sealed });
     seen.push(session.accessToken, session.refreshToken);
   });
 
-  it("the authorize link works once: a second visit gets a page, not a second trip to GitHub", async () => {
-    const { handshakeId, authorizeUrl } = await startHandshake(server);
-    expect((await fetch(authorizeUrl, { redirect: "manual" })).status).toBe(302);
+  it("the authorize link works once: after the code was confirmed, a second visit gets a page, not a second trip to GitHub", async () => {
+    const { handshakeId, authorizeUrl, userCode } = await startHandshake(server);
+    expect((await submitCode(authorizeUrl, userCode)).status).toBe(303);
     const again = await fetch(authorizeUrl, { redirect: "manual" });
     expect(again.status).toBe(400);
     expect(await again.text()).toContain("This sign-in link was already used.");
+    const resubmitted = await submitCode(authorizeUrl, userCode);
+    expect(resubmitted.status).toBe(400);
+    expect(resubmitted.text).toContain("This sign-in link was already used.");
     expect((await retrieve(server, handshakeId)).body.result.data).toEqual({ status: "pending" });
   });
 
   it("a callback with an unknown state, or none, is refused without touching any handshake", async () => {
-    const { handshakeId, authorizeUrl } = await startHandshake(server);
-    await fetch(authorizeUrl, { redirect: "manual" });
+    const { handshakeId, authorizeUrl, userCode } = await startHandshake(server);
+    await submitCode(authorizeUrl, userCode);
     for (const [query, text] of [
       ["?code=abc&state=forged-state", "This sign-in answer does not belong to any sign-in."],
       ["?code=abc", "answer carries no state."],

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { randomLogin } from "../helpers/factories.js";
 import { type FakeGitHub, startFakeGitHub } from "../helpers/fake-github.js";
-import { followBrowser, retrieve, startHandshake } from "../helpers/github-flow.js";
+import { followBrowser, refOf, retrieve, startHandshake, submitCode } from "../helpers/github-flow.js";
 import { rowsForLogin } from "../helpers/rows.js";
 import { expectNoSecretsInLogs } from "../helpers/secret-scan.js";
 import { startServer, type TestServer } from "../helpers/server.js";
@@ -36,11 +36,11 @@ describe("an expired handshake", () => {
 
   it("cannot finish: GitHub coming back after expiry signs nobody in", async () => {
     const { login } = fake.addUser({ login: randomLogin("gh") });
-    const { handshakeId, authorizeUrl } = await startHandshake(server);
-    const start = await fetch(authorizeUrl, { redirect: "manual" });
-    expect(start.status).toBe(302);
+    const { handshakeId, authorizeUrl, userCode } = await startHandshake(server);
+    const start = await submitCode(authorizeUrl, userCode);
+    expect(start.status).toBe(303);
     await pastExpiry();
-    const github = new URL(start.headers.get("location") ?? "");
+    const github = new URL(start.location ?? "");
     github.searchParams.set("decision", "approve");
     const back = await fetch(github, { redirect: "manual" });
     const page = await fetch(back.headers.get("location") ?? "", { redirect: "manual" });
@@ -56,10 +56,11 @@ describe("an expired handshake", () => {
     try {
       const started = Date.now();
       const error = await new Promise<any>((resolve) => {
-        ws.client.auth.handshake.onComplete.subscribe(
-          { handshakeId },
-          { onData: () => resolve(new Error("got data")), onError: resolve, onComplete: () => resolve(new Error("ended without error")) },
-        );
+        ws.client.auth.handshake.onComplete.subscribe(refOf(handshakeId), {
+          onData: () => resolve(new Error("got data")),
+          onError: resolve,
+          onComplete: () => resolve(new Error("ended without error")),
+        });
       });
       expect(error?.data?.code, String(error)).toBe("NOT_FOUND");
       expect(error.message).toMatch(/has expired; start a new sign-in/);
@@ -69,13 +70,14 @@ describe("an expired handshake", () => {
     }
   });
 
-  it("a completed flow still hands over its session before expiry only", async () => {
-    fake.addUser({ login: randomLogin("gh") });
+  it("a completed flow still hands over its session before expiry only, and one never retrieved leaves no session", async () => {
+    const { login } = fake.addUser({ login: randomLogin("gh") });
     const { handshakeId, authorizeUrl } = await startHandshake(server);
     const { page } = await followBrowser(authorizeUrl);
     expect(page.status, page.text).toBe(200);
     await pastExpiry();
     expectTrpcError(await retrieve(server, handshakeId), "NOT_FOUND", /has expired/);
+    expect(await rowsForLogin(server, login)).toEqual({ users: 1, sessions: 0, activeSessions: 0 });
   });
 
   it("logged no token", () => {

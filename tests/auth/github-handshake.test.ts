@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { randomLogin, rawCall } from "../helpers/factories.js";
 import { type FakeGitHub, startFakeGitHub } from "../helpers/fake-github.js";
-import { followBrowser, retrieve, startHandshake } from "../helpers/github-flow.js";
+import { followBrowser, refOf, retrieve, startHandshake } from "../helpers/github-flow.js";
 import { expectNoSecretsInLogs } from "../helpers/secret-scan.js";
 import { startServer, type TestServer } from "../helpers/server.js";
 import { wsClient } from "../helpers/trpc.js";
@@ -40,7 +40,7 @@ function onCompleteOf(ws: ReturnType<typeof wsClient>, input: unknown) {
   let sub: { unsubscribe(): void } | undefined;
   const ended = new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error("onComplete did not end within 10 s")), 10_000);
-    sub = ws.client.auth.handshake.onComplete.subscribe(input as { handshakeId: string }, {
+    sub = ws.client.auth.handshake.onComplete.subscribe(input as { handshakeId: string; retrievalSecret: string }, {
       onData: (d) => data.push(d),
       onError: (error) => {
         clearTimeout(timer);
@@ -57,14 +57,26 @@ function onCompleteOf(ws: ReturnType<typeof wsClient>, input: unknown) {
 }
 
 describe("auth.handshake.init", () => {
-  it("answers a handshake id, the browser URL on this server and a 10-minute expiry, storing only the public key", async () => {
-    const { key, handshakeId, authorizeUrl, expiresAt } = await startHandshake(server);
+  it("answers a handshake id, the browser URL on this server, the user code, a retrieval secret and a 10-minute expiry, storing only the public key and the secret's hash", async () => {
+    const { key, handshakeId, authorizeUrl, expiresAt, userCode, retrievalSecret } = await startHandshake(server);
     expect(handshakeId).toMatch(/^hs_[\w-]{20}$/);
     expect(authorizeUrl).toBe(`${server.url}/auth/github/start?handshake=${handshakeId}`);
+    expect(userCode).toMatch(/^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$/);
+    expect(retrievalSecret).toMatch(/^osh_[\w-]{43}$/);
+    expect(authorizeUrl).not.toContain(retrievalSecret);
+    expect(authorizeUrl).not.toContain(userCode);
     expect(Date.parse(expiresAt) - Date.now()).toBeGreaterThan(9.5 * 60_000);
     expect(Date.parse(expiresAt) - Date.now()).toBeLessThanOrEqual(10 * 60_000);
     const row = await handshakeRow(handshakeId);
-    expect(row).toMatchObject({ publicKey: key.publicKey, status: "pending", stateHash: null, sealedSession: null, failure: null });
+    expect(row).toMatchObject({
+      publicKey: key.publicKey,
+      status: "pending",
+      stateHash: null,
+      userId: null,
+      failure: null,
+      codeAttempts: 0,
+    });
+    expect(JSON.stringify(row)).not.toContain(retrievalSecret);
   });
 
   it("refuses a key that is not a P-256 point, and stores nothing", async () => {
@@ -134,7 +146,7 @@ describe("the whole flow, driven over HTTP", () => {
     expect(teams.body.result.data).toEqual([expect.objectContaining({ personal: true, myRole: "owner" })]);
 
     expectTrpcError(await retrieve(server, handshakeId), "NOT_FOUND", /already retrieved: a sealed session is handed over only once/);
-    expect(await handshakeRow(handshakeId)).toMatchObject({ status: "retrieved", sealedSession: null });
+    expect(await handshakeRow(handshakeId)).toMatchObject({ status: "retrieved" });
   });
 
   it("onComplete delivers the sealed session over a WebSocket as the browser finishes, then ends", async () => {
@@ -142,7 +154,7 @@ describe("the whole flow, driven over HTTP", () => {
     const { key, handshakeId, authorizeUrl } = await startHandshake(server);
     const ws = wsClient(server, "");
     try {
-      const received = onCompleteOf(ws, { handshakeId });
+      const received = onCompleteOf(ws, refOf(handshakeId));
       await new Promise((r) => setTimeout(r, 300));
       expect(received.data).toEqual([]);
       await followBrowser(authorizeUrl);
@@ -177,11 +189,13 @@ describe("the whole flow, driven over HTTP", () => {
 
 describe("auth.handshake.retrieve and onComplete: bad input and unknown handshakes", () => {
   const bad: [string, unknown, RegExp][] = [
-    ["no id", {}, /handshakeId/],
-    ["an empty id", { handshakeId: "" }, /handshakeId is required/],
-    ["a number", { handshakeId: 7 }, /handshakeId/],
-    ["not a handshake id", { handshakeId: "ses_abc" }, /not a handshake id/],
-    ["a too long id", { handshakeId: `hs_${"a".repeat(80)}` }, /handshakeId is too long/],
+    ["no id", { retrievalSecret: "osh_x" }, /handshakeId/],
+    ["an empty id", { handshakeId: "", retrievalSecret: "osh_x" }, /handshakeId is required/],
+    ["a number", { handshakeId: 7, retrievalSecret: "osh_x" }, /handshakeId/],
+    ["not a handshake id", { handshakeId: "ses_abc", retrievalSecret: "osh_x" }, /not a handshake id/],
+    ["a too long id", { handshakeId: `hs_${"a".repeat(80)}`, retrievalSecret: "osh_x" }, /handshakeId is too long/],
+    ["no retrieval secret", { handshakeId: "hs_abc" }, /retrievalSecret/],
+    ["a malformed retrieval secret", { handshakeId: "hs_abc", retrievalSecret: "nope" }, /not a retrieval secret/],
   ];
   for (const [what, input, message] of bad) {
     it(`retrieve with ${what}: BAD_REQUEST`, async () => {
@@ -203,15 +217,15 @@ describe("auth.handshake.retrieve and onComplete: bad input and unknown handshak
   }
 
   it("an unknown handshake: NOT_FOUND from both", async () => {
-    expectTrpcError(await retrieve(server, "hs_doesNotExist000000000"), "NOT_FOUND", /not found: it never existed/);
+    expectTrpcError(await retrieve(server, "hs_doesNotExist000000000"), "NOT_FOUND", /not found, or the retrieval secret does not match/);
     const ws = wsClient(server, "");
     try {
-      const error = await onCompleteOf(ws, { handshakeId: "hs_doesNotExist000000000" }).ended.then(
+      const error = await onCompleteOf(ws, refOf("hs_doesNotExist000000000")).ended.then(
         () => null,
         (e) => e,
       );
       expect(error?.data?.code).toBe("NOT_FOUND");
-      expect(error?.message).toMatch(/not found: it never existed/);
+      expect(error?.message).toMatch(/not found, or the retrieval secret does not match/);
     } finally {
       ws.close();
     }
@@ -244,7 +258,10 @@ describe("the SDK's sign-in methods", () => {
     const github = fake.addUser({ login: randomLogin("gh") });
     const client = createOsmyntClient({ url: server.url, WebSocket: BlockedWebSocket });
     try {
-      const session = await client.signInWithBrowser({ openUrl: async (url) => void (await followBrowser(url)), pollIntervalMs: 100 });
+      const session = await client.signInWithBrowser({
+        openUrl: async (url, code) => void (await followBrowser(url, "approve", code)),
+        pollIntervalMs: 100,
+      });
       seen.push(session.accessToken, session.refreshToken);
       expect(session.user.login).toBe(github.login);
       expect((await client.auth.me.query()).login).toBe(github.login);

@@ -60,12 +60,13 @@ describe("osmynt CLI with GitHub", () => {
     expectNoSecretsInLogs(server.logs, [token]);
   });
 
-  it("signs in through the browser flow: prints the link, which a browser follows through GitHub", async () => {
+  it("signs in through the browser flow: prints the code and the link; a browser types the code and follows through GitHub", async () => {
     const user = fake.addUser({ login: randomLogin("clib") });
     let followed: Promise<unknown> | null = null;
     const login = await run(["login", "--server", server.url, "--browser"], "", (soFar) => {
       const url = soFar.match(/^\s+(http\S+)$/m)?.[1];
-      if (url && !followed) followed = followBrowser(url, "approve");
+      const code = soFar.match(/^Your sign-in code: ([A-Z]{4}-[A-Z]{4})$/m)?.[1];
+      if (url && code && !followed) followed = followBrowser(url, "approve", code);
     });
     expect(login.code, login.err).toBe(0);
     expect(followed).not.toBeNull();

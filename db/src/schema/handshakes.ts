@@ -1,11 +1,12 @@
-import { index, jsonb, pgTable, text } from "drizzle-orm/pg-core";
+import { index, integer, pgTable, text } from "drizzle-orm/pg-core";
 import { createdAt, tstz } from "./columns.js";
 
 /**
  * Where an editor's browser sign-in stands:
- * `pending` (editor asked) → `authorizing` (browser sent to GitHub with a state) → `exchanging`
- * (GitHub came back; the state is spent) → `complete` (session sealed) → `retrieved` (handed over
- * once; the blob is gone), or `failed` from any step in the browser.
+ * `pending` (editor asked; the browser page waits for the user code) → `authorizing` (the right
+ * code was typed; browser sent to GitHub with a state) → `exchanging` (GitHub came back; the state
+ * is spent) → `complete` (the user is known) → `retrieved` (the editor presented its retrieval
+ * secret: the session was opened and handed over sealed, once), or `failed` from any step.
  */
 export const handshakeStatuses = ["pending", "authorizing", "exchanging", "complete", "retrieved", "failed"] as const;
 export type HandshakeStatus = (typeof handshakeStatuses)[number];
@@ -18,8 +19,9 @@ export interface SealedSession {
 
 /**
  * Editor sign-in handshakes. Nothing here signs anyone in: the editor's public key is public, the
- * OAuth state is kept as a SHA-256 hash, and the session exists only sealed to the editor's key
- * (only the editor's private key opens it) until the one retrieval that clears it.
+ * OAuth state and the editor's retrieval secret are kept as SHA-256 hashes, and no session exists
+ * until the editor retrieves it (then it is opened and sealed to the editor's key at once), so a
+ * flow that is never retrieved leaves no session behind.
  */
 export const handshakes = pgTable(
   "handshakes",
@@ -28,8 +30,13 @@ export const handshakes = pgTable(
     /** The editor's ephemeral P-256 key: uncompressed point, base64url. */
     publicKey: text("public_key").notNull(),
     stateHash: text("state_hash").unique(),
+    /** SHA-256 of the retrieval secret only the editor holds (retrieve/onComplete present it). */
+    retrievalSecretHash: text("retrieval_secret_hash"),
+    /** Wrong user codes typed on the confirmation page; at the limit the handshake fails. */
+    codeAttempts: integer("code_attempts").notNull().default(0),
+    /** Who signed in on GitHub (set at `complete`); the session is opened only at retrieval. */
+    userId: text("user_id"),
     status: text("status", { enum: handshakeStatuses }).notNull().default("pending"),
-    sealedSession: jsonb("sealed_session").$type<SealedSession>(),
     /** Why the browser flow failed (`access_denied`, `github_unavailable`…): a code, never a secret. */
     failure: text("failure"),
     expiresAt: tstz("expires_at").notNull(),

@@ -145,3 +145,4 @@ export { cryptoSelfTest } from "./self-test.js";
 export * from "./share/index.js";
 export { SIGNATURE_LENGTH, sign, verify, verifyRaw } from "./signatures.js";
 export { SUITE, type Suite } from "./suite.js";
+export { handshakeUserCode, normalizeUserCode, USER_CODE_ALPHABET, userCodeKey } from "./user-code.js";

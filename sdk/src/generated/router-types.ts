@@ -30,7 +30,10 @@ export interface RouterProcedures {
       };
     };
   };
-  /** Starts a browser sign-in for the editor's ephemeral P-256 key; open `authorizeUrl` in a browser. */
+  /**
+   * Starts a browser sign-in for the editor's ephemeral P-256 key. The editor shows `userCode`,
+   * opens `authorizeUrl`, and keeps `retrievalSecret` to itself.
+   */
   "auth.handshake.init": {
     kind: "mutation";
     input: {
@@ -39,18 +42,22 @@ export interface RouterProcedures {
     output: {
       handshakeId: string;
       authorizeUrl: string;
+      userCode: string;
+      retrievalSecret: string;
       expiresAt: string;
     };
   };
   /**
    * The sealed session the moment the browser flow finishes (then the subscription ends), or the
-   * error that ended the flow. It polls the handshake row, so it works on any instance, and never
-   * outlives the handshake's expiry.
+   * error that ended the flow. Waiting costs no query: the handshake's row is read once at the
+   * start and once each time its `handshake.settled` event (from any instance) or its expiry
+   * wakes it. Subscriptions are capped per connection and per handshake.
    */
   "auth.handshake.onComplete": {
     kind: "subscription";
     input: {
       handshakeId: string;
+      retrievalSecret: string;
     };
     output: {
       sealedSession: {
@@ -66,6 +73,7 @@ export interface RouterProcedures {
     kind: "mutation";
     input: {
       handshakeId: string;
+      retrievalSecret: string;
     };
     output: {
       status: "complete";

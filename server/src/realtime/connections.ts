@@ -30,6 +30,7 @@ export function createConnectionRegistry() {
   const bySession = new Map<string, Set<WebSocket>>();
   const perUser = new Map<string, number>();
   const streamsPerUser = new Map<string, number>();
+  const anonymousPerIp = new Map<string, number>();
 
   return {
     /** False when the user already holds the maximum number of connections on this instance. */
@@ -49,6 +50,21 @@ export function createConnectionRegistry() {
         else perUser.set(params.userId, left);
         sockets.delete(params.socket);
         if (sockets.size === 0) bySession.delete(params.sessionId);
+      });
+      return true;
+    },
+    /**
+     * Counts a WebSocket opened without an access token (an editor waiting for its browser
+     * sign-in) against its client address; false when that address already holds `max`.
+     */
+    registerAnonymous(params: { ip: string; socket: WebSocket; max: number }): boolean {
+      const count = anonymousPerIp.get(params.ip) ?? 0;
+      if (count >= params.max) return false;
+      anonymousPerIp.set(params.ip, count + 1);
+      params.socket.once("close", () => {
+        const left = (anonymousPerIp.get(params.ip) ?? 1) - 1;
+        if (left <= 0) anonymousPerIp.delete(params.ip);
+        else anonymousPerIp.set(params.ip, left);
       });
       return true;
     },

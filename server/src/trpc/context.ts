@@ -18,6 +18,8 @@ export interface RequestMeta {
   transport: "http" | "ws" | "internal";
   /** Where an HTTP request was sent (`http://host:port`), for links when PUBLIC_URL is not set. */
   origin?: string | undefined;
+  /** Set when this connection is over a limit: its public procedures answer TOO_MANY_REQUESTS with it. */
+  refused?: string;
   /** The request came through a proxy (it carries Forwarded / X-Forwarded-* / X-Real-IP headers). */
   forwarded?: boolean;
   /** The WebSocket this context belongs to (WS transport only), for backpressure checks. */
@@ -121,6 +123,19 @@ export function createContextFactory(deps: AppDeps) {
       };
     }
     if (socket && ctx.auth.ok) closeAtTokenExpiry(socket, ctx.auth.expiresAt);
+    if (socket && !ctx.auth.ok && accessToken === null) {
+      const ip = ctx.meta.ip ?? "unknown";
+      const max = deps.config.realtime.maxAnonymousPerIp;
+      if (!deps.connections.registerAnonymous({ ip, socket, max })) {
+        const reason = `too many connections without an access token from this address (at most ${max}); close one and retry`;
+        setTimeout(() => socket.close(CloseCodes.tooManyConnections, "too many anonymous connections"), 2000).unref();
+        return {
+          ...ctx,
+          auth: { ok: false as const, code: "TOO_MANY_REQUESTS" as const, reason },
+          meta: { ...ctx.meta, refused: reason },
+        };
+      }
+    }
     return ctx;
   };
 }

@@ -24,9 +24,15 @@ export async function signInGitHubUser(
   config: Config,
   params: { profile: GitHubProfile; method: "github" | "github-token"; userAgent: string | undefined },
 ) {
-  const { user, created } = await upsertGitHubUser(tx, params.profile);
-  if (created) await startPersonalTeam(tx, user);
+  const user = await provisionGitHubUser(tx, params.profile);
   return openSession(tx, config, { user, method: params.method, userAgent: params.userAgent });
+}
+
+/** The user GitHub vouched for, created (with a personal team) or brought up to date; no session yet. */
+export async function provisionGitHubUser(tx: Transaction, profile: GitHubProfile) {
+  const { user, created } = await upsertGitHubUser(tx, profile);
+  if (created) await startPersonalTeam(tx, user);
+  return user;
 }
 
 /**

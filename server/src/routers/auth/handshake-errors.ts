@@ -7,6 +7,7 @@ export const failureMessages: Record<string, string> = {
   github_unavailable: "GitHub failed or did not answer in time during sign-in",
   login_conflict: "the GitHub login belongs to another account on this server",
   expired: "the handshake expired while the browser was signing in",
+  too_many_codes: "too many wrong codes were typed on the sign-in page",
   internal: "the server failed while signing in",
 };
 
@@ -15,7 +16,11 @@ export const failureMessages: Record<string, string> = {
  * retrieved and expired are NOT_FOUND (start again); a failed browser flow says what failed.
  */
 export function handshakeError(id: string, state: HandshakeState | undefined): AppError {
-  if (!state) return new AppError("NOT_FOUND", `Handshake ${id} not found: it never existed or has been swept after expiring`);
+  if (!state)
+    return new AppError(
+      "NOT_FOUND",
+      `Handshake ${id} not found, or the retrieval secret does not match: it never existed, has been swept after expiring, or is not yours`,
+    );
   if (state.status === "retrieved")
     return new AppError("NOT_FOUND", `Handshake ${id} was already retrieved: a sealed session is handed over only once`, {
       handshakeStatus: "retrieved",

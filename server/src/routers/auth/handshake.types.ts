@@ -20,12 +20,21 @@ export const handshakeInitInput = z.object({
 
 export const handshakeInitOutput = z.object({
   handshakeId: z.string(),
-  /** Open this in a browser: it goes on to GitHub and back. */
+  /** Open this in a browser: its page asks for `userCode`, then goes on to GitHub and back. */
   authorizeUrl: z.string(),
+  userCode: z.string().describe("Show this to the person: the sign-in page asks for it (e.g. WDJB-MJHT)"),
+  retrievalSecret: z.string().describe("Keep this in the editor: retrieve and onComplete need it; never put it in a URL"),
   expiresAt: z.string().describe("ISO 8601 timestamp"),
 });
 
-export const handshakeRefInput = z.object({ handshakeId: handshakeIdSchema });
+export const handshakeRefInput = z.object({
+  handshakeId: handshakeIdSchema,
+  retrievalSecret: z
+    .string()
+    .min(1, "retrievalSecret is required (auth.handshake.init answered it)")
+    .max(100, "retrievalSecret is too long")
+    .regex(/^osh_[A-Za-z0-9_-]+$/, "retrievalSecret is not a retrieval secret (osh_…)"),
+});
 
 export const sealedSessionSchema = z.object({
   /** HPKE encapsulated key, base64url. */

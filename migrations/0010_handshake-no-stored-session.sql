@@ -1,0 +1,1 @@
+ALTER TABLE "handshakes" DROP COLUMN "sealed_session";
