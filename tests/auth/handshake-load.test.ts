@@ -80,9 +80,30 @@ describe("waiting for a handshake", () => {
         `[handshake-load ${backend}] 2000 onComplete subscriptions on one connection: ${accepted} waiting, ${refused.size} refused; ` +
           `auth.me median ${idle.toFixed(1)} ms idle, ${underLoad.toFixed(1)} ms with the subscriptions waiting (${(underLoad / idle).toFixed(2)}×)`,
       );
+      const reasons = new Map<string, number>();
+      for (const a of ws.answers) if (a.error) reasons.set(a.error.message, (reasons.get(a.error.message) ?? 0) + 1);
+      console.log(`[handshake-load ${backend}] refusals: ${JSON.stringify(Object.fromEntries(reasons))}`);
       expect(accepted).toBeLessThanOrEqual(4);
       expect(refused.size).toBeGreaterThanOrEqual(1996);
       expect(ws.answers.find((a) => a.error && refused.has(a.id))?.error?.message).toMatch(/too many/);
+    } finally {
+      ws.socket.terminate();
+    }
+  });
+
+  it("caps waiters per connection (4), across handshakes", async () => {
+    const handshakes = await Promise.all(Array.from({ length: 6 }, () => startHandshake(server)));
+    const ws = await anonymousSocket(server);
+    try {
+      handshakes.forEach((h, i) => {
+        ws.subscribe(i + 1, refOf(h.handshakeId));
+      });
+      await sleep(1000);
+      const refused = refusedIds(ws.answers);
+      expect(refused.size).toBe(2);
+      expect(ws.answers.find((a) => a.error && refused.has(a.id))?.error?.message).toMatch(
+        /sign-in subscriptions on this connection \(at most 4\)/,
+      );
     } finally {
       ws.socket.terminate();
     }
