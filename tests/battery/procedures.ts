@@ -1,0 +1,93 @@
+import { appRouter } from "@osmynt/server";
+import type { TestServer } from "../helpers/server.js";
+
+export type ProcedureKind = "query" | "mutation" | "subscription";
+
+/** Every procedure of the running router, by path: the batteries walk this, never a hand list. */
+export function routerProcedures(): { path: string; kind: ProcedureKind }[] {
+  const records = appRouter._def.procedures as unknown as Record<string, { _def: { type: ProcedureKind } }>;
+  return Object.entries(records)
+    .map(([path, procedure]) => ({ path, kind: procedure._def.type }))
+    .sort((a, b) => a.path.localeCompare(b.path));
+}
+
+export interface Answer {
+  status: number;
+  /** The tRPC error code, or "ok". */
+  outcome: string;
+  text: string;
+}
+
+/**
+ * One call over real HTTP, whatever the kind: queries by GET, mutations by POST, subscriptions as
+ * SSE (read until the first event or error, then dropped).
+ */
+export async function callProcedure(
+  server: TestServer,
+  path: string,
+  kind: ProcedureKind,
+  input: unknown,
+  token: string | undefined,
+  rawBody?: string,
+): Promise<Answer> {
+  const auth: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+  const qs = input === undefined ? "" : `?input=${encodeURIComponent(JSON.stringify(input))}`;
+  if (kind === "subscription") return subscribeOnce(`${server.trpcUrl}/${path}${qs}`, auth);
+  const response =
+    kind === "query"
+      ? await fetch(`${server.trpcUrl}/${path}${qs}`, { headers: auth })
+      : await fetch(`${server.trpcUrl}/${path}`, {
+          method: "POST",
+          headers: { "content-type": "application/json", ...auth },
+          body: rawBody ?? (input === undefined ? undefined : JSON.stringify(input)),
+        });
+  const text = await response.text();
+  return { status: response.status, outcome: outcomeOf(response.status, text), text };
+}
+
+function outcomeOf(status: number, text: string): string {
+  if (status === 200) return "ok";
+  try {
+    return (JSON.parse(text) as { error?: { data?: { code?: string } } }).error?.data?.code ?? `HTTP ${status}`;
+  } catch {
+    return `HTTP ${status}`;
+  }
+}
+
+async function subscribeOnce(url: string, headers: Record<string, string>): Promise<Answer> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), 3000);
+  try {
+    const response = await fetch(url, { headers: { accept: "text/event-stream", ...headers }, signal: controller.signal });
+    if (response.status !== 200 || !response.body) {
+      const text = await response.text();
+      return { status: response.status, outcome: outcomeOf(response.status, text), text };
+    }
+    let text = "";
+    const reader = response.body.getReader();
+    const decoder = new TextDecoder();
+    try {
+      while (!/\n\n/.test(text)) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += decoder.decode(value, { stream: true });
+        // the stream's first message: a connection event, data, or a serialized error
+        if (/event: serialized-error/.test(text) && /\n\n/.test(text.slice(text.indexOf("event: serialized-error")))) break;
+        if (/^event: (connected|ping)|^data:|^id:/m.test(text) && !/serialized-error/.test(text)) break;
+      }
+    } catch {
+      // aborted after the timeout: the stream was open and quiet, which is an accepted subscription
+    }
+    controller.abort();
+    const error = text.match(/event: serialized-error\ndata: (.*)\n/);
+    if (error?.[1]) {
+      const parsed = JSON.parse(error[1]) as { data?: { code?: string; httpStatus?: number } };
+      return { status: parsed.data?.httpStatus ?? 500, outcome: parsed.data?.code ?? "INTERNAL_SERVER_ERROR", text };
+    }
+    return { status: 200, outcome: "ok", text };
+  } catch (error) {
+    return { status: 0, outcome: `fetch failed: ${String(error)}`, text: "" };
+  } finally {
+    clearTimeout(timer);
+  }
+}
