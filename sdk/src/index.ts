@@ -45,6 +45,15 @@ export { procedureKinds } from "./generated/router-types.js";
 export { callbackTokenSource, isUnauthorized, SessionKeeper, type SessionKeeperOptions, type TokenSource } from "./session-keeper.js";
 export { fileSessionStore, memorySessionStore, type SessionStore } from "./session-store.js";
 export {
+  createShares,
+  type LiveShare,
+  type Share,
+  type ShareCodeInput,
+  type ShareContent,
+  type Shares,
+  type SharesClient,
+} from "./shares/shares.js";
+export {
   type BrowserSignInTransport,
   browserSignInTransport,
   type SignInWithBrowserOptions,

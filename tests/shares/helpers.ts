@@ -26,6 +26,7 @@ const queries = new Set([
   "keys.forUser",
   "keys.forTeam",
   "keys.mine",
+  "teams.mine",
 ]);
 
 /** One call over HTTP as `who` (or anonymously). */

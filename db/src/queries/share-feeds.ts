@@ -1,7 +1,8 @@
-import { and, count, desc, eq, exists, inArray, isNotNull, isNull, lt, ne, or, type SQL, sql } from "drizzle-orm";
+import { and, count, desc, eq, exists, inArray, isNotNull, isNull, lt, ne, notExists, or, type SQL, sql } from "drizzle-orm";
 import { alias, QueryBuilder } from "drizzle-orm/pg-core";
 import type { Executor } from "../client.js";
-import { shareReads, shares } from "../schema/shares.js";
+import { devices } from "../schema/devices.js";
+import { shareReads, shareRecipients, shares } from "../schema/shares.js";
 import { teamMembers, teams } from "../schema/teams.js";
 import { shareVisibleTo } from "./share-access.js";
 import { teamScope } from "./team-access.js";
@@ -151,4 +152,49 @@ export async function markSharesRead(
     .onConflictDoNothing()
     .returning({ shareId: shareReads.shareId });
   return marked.length;
+}
+
+const heldBy = alias(shareRecipients, "held_by");
+const ownDevice = alias(devices, "own_device");
+const ownWrap = alias(shareRecipients, "own_wrap");
+
+/**
+ * Backfill work for one of `userId`'s devices: shares it holds a key of while another active
+ * device of the same user holds none (a device added since). Newest first, keyset-paged like the feeds.
+ */
+export async function listSharesNeedingForward(
+  db: Executor,
+  params: { userId: string; deviceId: string; cursor: number | null; limit: number },
+): Promise<{ ids: string[]; nextCursor: string | null }> {
+  const lacking = qb
+    .select({ one: sql`1` })
+    .from(ownDevice)
+    .where(
+      and(
+        eq(ownDevice.userId, params.userId),
+        eq(ownDevice.status, "active"),
+        eq(ownDevice.kind, "device"),
+        notExists(
+          qb
+            .select({ one: sql`1` })
+            .from(ownWrap)
+            .where(and(eq(ownWrap.shareId, shares.id), eq(ownWrap.userId, params.userId), eq(ownWrap.deviceId, ownDevice.id))),
+        ),
+      ),
+    );
+  const held = qb
+    .select({ one: sql`1` })
+    .from(heldBy)
+    .where(and(eq(heldBy.shareId, shares.id), eq(heldBy.userId, params.userId), eq(heldBy.deviceId, params.deviceId)));
+  const rows = await db
+    .select({ seq: shares.seq, id: shares.id })
+    .from(shares)
+    .where(
+      and(shareVisibleTo(params.userId), exists(held), exists(lacking), params.cursor === null ? undefined : lt(shares.seq, params.cursor)),
+    )
+    .orderBy(desc(shares.seq))
+    .limit(params.limit + 1);
+  const more = rows.length > params.limit;
+  const kept = more ? rows.slice(0, params.limit) : rows;
+  return { ids: kept.map((r) => r.id), nextCursor: more ? String(kept[kept.length - 1]?.seq) : null };
 }

@@ -894,6 +894,22 @@ export interface RouterProcedures {
       marked: number;
     };
   };
+  /**
+   * Backfill work for one of my devices (`deviceId`, which must be active): the shares it holds a
+   * key of while another active device of mine holds none. The SDK forwards each one.
+   */
+  "shares.needingForward": {
+    kind: "query";
+    input: {
+      deviceId: string;
+      cursor?: string | null | undefined;
+      limit?: number | undefined;
+    };
+    output: {
+      ids: string[];
+      nextCursor: string | null;
+    };
+  };
   /** Unread counts per team and per direct thread (shares by others I have not marked read). */
   "shares.unread": {
     kind: "query";
@@ -1187,6 +1203,7 @@ export const procedureKinds = {
   "shares.listDirect": "query",
   "shares.listTeam": "query",
   "shares.markRead": "mutation",
+  "shares.needingForward": "query",
   "shares.unread": "query",
   "teams.audit": "query",
   "teams.create": "mutation",

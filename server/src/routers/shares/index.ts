@@ -1,9 +1,12 @@
 import {
+  AppError,
   countUnread,
   deleteShare,
   explainTeamAccess,
   getShareForDevice,
+  isActiveDeviceOf,
   listDirectShares,
+  listSharesNeedingForward,
   listTeamShares,
   markSharesRead,
   recordAudit,
@@ -28,6 +31,8 @@ import {
   listTeamInput,
   markReadInput,
   markReadOutput,
+  needingForwardInput,
+  needingForwardOutput,
   okOutput,
   pageOutput,
   unreadOutput,
@@ -115,6 +120,24 @@ export const sharesRouter = router({
         return { ok: true as const };
       }),
     ),
+
+  /**
+   * Backfill work for one of my devices (`deviceId`, which must be active): the shares it holds a
+   * key of while another active device of mine holds none. The SDK forwards each one.
+   */
+  needingForward: authedProcedure
+    .input(needingForwardInput)
+    .output(needingForwardOutput)
+    .query(async ({ ctx, input }) => {
+      if (!(await isActiveDeviceOf(ctx.db, { userId: ctx.user.id, deviceId: input.deviceId })))
+        throw new AppError("FORBIDDEN", `Device ${input.deviceId} is not an active device of yours`, { deviceId: input.deviceId });
+      return listSharesNeedingForward(ctx.db, {
+        userId: ctx.user.id,
+        deviceId: input.deviceId,
+        cursor: cursorOf(input.cursor),
+        limit: input.limit,
+      });
+    }),
 
   /** Marks shares read: some ids, a whole team feed, or a whole direct thread. */
   markRead: authedProcedure

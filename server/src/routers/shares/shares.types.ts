@@ -134,3 +134,6 @@ export const unreadOutput = z.object({
   teams: z.object({ teamId: z.string(), unread: z.number() }).array(),
   direct: z.object({ userId: z.string(), unread: z.number() }).array(),
 });
+
+export const needingForwardInput = z.object({ deviceId: id("deviceId"), cursor: cursorInput, limit: limitInput });
+export const needingForwardOutput = z.object({ ids: z.string().array(), nextCursor: z.string().nullable() });
