@@ -110,8 +110,14 @@ export const matrix: Record<string, MatrixEntry> = {
   "auth.devLogin": { input: () => ({ login: randomLogin("dl") }), expect: everyone("ok") },
   // GitHub sign-in is not configured on the test server: both sign-in starts are refused to all alike.
   "auth.handshake.init": { input: () => ({ publicKey: p256Point() }), expect: everyone("FORBIDDEN") },
-  "auth.handshake.retrieve": { input: () => ({ handshakeId: unknownId("hs") }), expect: everyone("NOT_FOUND") },
-  "auth.handshake.onComplete": { input: () => ({ handshakeId: unknownId("hs") }), expect: everyone("NOT_FOUND") },
+  "auth.handshake.retrieve": {
+    input: () => ({ handshakeId: unknownId("hs"), retrievalSecret: unknownId("osh") }),
+    expect: everyone("NOT_FOUND"),
+  },
+  "auth.handshake.onComplete": {
+    input: () => ({ handshakeId: unknownId("hs"), retrievalSecret: unknownId("osh") }),
+    expect: everyone("NOT_FOUND"),
+  },
   "auth.loginWithGitHubToken": { input: () => ({ githubToken: `gho_${b64(20)}` }), expect: everyone("FORBIDDEN") },
   "auth.refresh": { input: (w) => ({ refreshToken: w.owner.refreshToken }), expect: everyone("ok"), fresh: true },
   "auth.logout": { input: () => undefined, expect: signedIn("ok"), fresh: true },
@@ -212,6 +218,8 @@ export const matrix: Record<string, MatrixEntry> = {
   "shares.markRead": { input: (w) => ({ teamId: w.teamId }), expect: team({ member: "ok", admin: "ok", owner: "ok" }) },
   "shares.get": { input: () => ({ id: unknownId("shr"), deviceId: unknownId("dev") }), expect: signedIn("NOT_FOUND") },
   "shares.delete": { input: () => ({ id: unknownId("shr") }), expect: signedIn("NOT_FOUND") },
+  // Backfill work of one of the caller's own active devices; any other device id is refused.
+  "shares.needingForward": { input: () => ({ deviceId: unknownId("dev") }), expect: signedIn("FORBIDDEN") },
   "shares.addRecipients": {
     input: (w) => ({ id: unknownId("shr"), forward: {}, recipients: [recipient(w)] }),
     // The forward record is checked before the share is looked up, whoever calls. A world with
