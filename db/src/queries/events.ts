@@ -1,6 +1,7 @@
 import { and, asc, eq, gt, gte, isNull, lt, lte, or, sql } from "drizzle-orm";
 import type { Database, Executor, Transaction } from "../client.js";
 import { eventLogState, events, membershipWindows } from "../schema/events.js";
+import { teams } from "../schema/teams.js";
 
 export type EventRow = typeof events.$inferSelect;
 export type NewEvent = Pick<typeof events.$inferInsert, "type" | "teamId" | "userId" | "payload">;
@@ -90,6 +91,15 @@ export async function readVisibleEvents(
             or(isNull(membershipWindows.leftEventId), gt(membershipWindows.leftEventId, params.after + 1)),
           ),
         );
+      // A personal team is created at sign-up without a join event and never takes members or
+      // ends, so its owner's window is implicit: all of it, from the start of the log.
+      const personal = await tx
+        .select({ teamId: teams.id })
+        .from(teams)
+        .where(and(eq(teams.createdBy, params.userId), eq(teams.personal, true)));
+      for (const { teamId } of personal) {
+        if (!windows.some((w) => w.teamId === teamId)) windows.push({ teamId, joinedEventId: 0, leftEventId: null });
+      }
       const ranges = windows.map((w) =>
         and(
           eq(events.teamId, w.teamId),
