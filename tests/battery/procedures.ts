@@ -67,13 +67,15 @@ async function subscribeOnce(url: string, headers: Record<string, string>): Prom
     const reader = response.body.getReader();
     const decoder = new TextDecoder();
     try {
-      while (!/\n\n/.test(text)) {
+      for (;;) {
         const { value, done } = await reader.read();
         if (done) break;
         text += decoder.decode(value, { stream: true });
         // the stream's first message: a connection event, data, or a serialized error
         if (/event: serialized-error/.test(text) && /\n\n/.test(text.slice(text.indexOf("event: serialized-error")))) break;
-        if (/^event: (connected|ping)|^data:|^id:/m.test(text) && !/serialized-error/.test(text)) break;
+        // "connected" comes first and says nothing of the outcome (a refusal may follow once the
+        // server has looked the input up): wait for tracked data or the quiet timeout instead.
+        if (/^id:/m.test(text) && !/serialized-error/.test(text)) break;
       }
     } catch {
       // aborted after the timeout: the stream was open and quiet, which is an accepted subscription
