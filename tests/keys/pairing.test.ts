@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { schema } from "@osmynt/db";
 import { createDevices, createOsmyntClient, type Devices, memorySessionStore, type OsmyntClient, PairingAbortedError } from "@osmynt/sdk";
 import { generateDeviceKeys, memoryKeyStore, PairingError } from "@osmynt/sdk/crypto";
@@ -16,7 +17,11 @@ let server: TestServer;
 let proxy: Awaited<ReturnType<typeof startTamperingProxy>>;
 const clients: OsmyntClient[] = [];
 beforeAll(async () => {
-  server = await startServer({ env: { RATE_LIMIT_PAIRING_PER_MINUTE: "40" } });
+  // A budget of its own (its own Redis prefix on the services backend): counts are shared through
+  // Redis, and other files' pairings in the same minute must not spend this one's 40.
+  server = await startServer({
+    env: { RATE_LIMIT_PAIRING_PER_MINUTE: "40", REDIS_CHANNEL_PREFIX: `pairing-${randomBytes(4).toString("hex")}` },
+  });
   proxy = await startTamperingProxy(server.url);
 });
 afterEach(() => proxy.setTamper((_p, d) => d));
