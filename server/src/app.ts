@@ -7,6 +7,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { AppDeps } from "./deps.js";
 import { batchLimitHook } from "./http/batch-limit.js";
 import { wsProtocolErrorCode } from "./http/client-mistakes.js";
+import { registerConnectionCeiling } from "./http/connection-ceiling.js";
 import { githubAuthRoutes } from "./http/github-auth.js";
 import { registerHealthRoutes } from "./http/health.js";
 import { invitePage } from "./http/invite-page.js";
@@ -97,7 +98,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   // After the websocket plugin: its own onRequest hook must mark upgrades first, so that a refused
-  // upgrade's socket is destroyed once the 403 is written.
+  // upgrade's socket is destroyed once the 403 (or 503) is written.
+  registerConnectionCeiling(app, config.maxConnections);
   registerRequestGuards(app, config);
   registerMetrics(app);
   registerHealthRoutes(app, deps);

@@ -88,6 +88,10 @@ const envSchema = z.object({
     emptyAsUndefined,
     z.coerce.number({ error: "must be a number" }).int().min(1).max(100_000).default(1000),
   ),
+  MAX_CONNECTIONS: z.preprocess(
+    emptyAsUndefined,
+    z.coerce.number({ error: "must be a number" }).int().min(1).max(1_000_000).default(10_000),
+  ),
   WS_MAX_CONNECTIONS_PER_USER: z.preprocess(
     emptyAsUndefined,
     z.coerce.number({ error: "must be a number" }).int().min(1).max(1000).default(20),
@@ -171,6 +175,8 @@ export interface Config {
   github: GitHubConfig | null;
   corsOrigins: string[] | "*";
   bodyLimit: number;
+  /** Open TCP connections (HTTP, SSE, WebSocket) past which new ones are answered 503. */
+  maxConnections: number;
   /** Most time a client may take to send a whole request (headers and body), and its headers alone. */
   timeouts: { requestMs: number; headersMs: number };
   /** Calls a minute: per client address, per user, and the stricter per-procedure budgets (limits/budgets.ts). */
@@ -360,6 +366,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     github,
     corsOrigins: cors.includes("*") ? "*" : cors,
     bodyLimit: e.BODY_LIMIT_BYTES,
+    maxConnections: e.MAX_CONNECTIONS,
     timeouts: { requestMs: e.REQUEST_TIMEOUT_MS, headersMs: e.HEADERS_TIMEOUT_MS },
     rateLimits: {
       perAddress: e.RATE_LIMIT_PER_MINUTE,

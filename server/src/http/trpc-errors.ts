@@ -14,6 +14,8 @@ const byStatus: Record<number, Key> = {
   413: "PAYLOAD_TOO_LARGE",
   415: "UNSUPPORTED_MEDIA_TYPE",
   429: "TOO_MANY_REQUESTS",
+  502: "BAD_GATEWAY",
+  503: "SERVICE_UNAVAILABLE",
 };
 
 /** A tRPC-shaped error body, for failures that happen before tRPC sees the request. */
