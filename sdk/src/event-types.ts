@@ -7,10 +7,15 @@ export type WireEvent = RouterProcedures["events.subscribe"]["output"];
 /** The event types an app receives; `sync.checkpoint` only moves the cursor and is never yielded. */
 export type OsmyntEventType = Exclude<WireEvent["type"], "sync.checkpoint">;
 
-/** One event, a union discriminated by `type`: `OsmyntEvent<"share.created">` is one member. */
-export type OsmyntEvent<T extends OsmyntEventType = OsmyntEventType> = T extends OsmyntEventType
-  ? { [K in keyof WireEvent]: K extends "type" ? T : WireEvent[K] }
-  : never;
+/**
+ * One event, a union discriminated by `type` (the server's event catalogue, carried by the
+ * generated router types): `event.type === "share.created"` narrows `event.payload`, and
+ * `OsmyntEvent<"share.created">` is that one member.
+ */
+export type OsmyntEvent<T extends OsmyntEventType = OsmyntEventType> = Extract<WireEvent, { type: T }>;
+
+/** The payload of one event type: `EventPayload<"keys.changed">["deviceId"]`. */
+export type EventPayload<T extends OsmyntEventType> = OsmyntEvent<T>["payload"];
 
 export interface EventsOptions {
   /** Resume after this event id (a cursor the app persisted); without it, live events from now on. */

@@ -40,7 +40,7 @@ export {
 export { PairingAbortedError, type PairingWaitOptions } from "./devices/pairing.js";
 export { type Pin, readPin } from "./devices/pins.js";
 export { EventStream } from "./event-stream.js";
-export type { EventsOptions, OsmyntEvent, OsmyntEventType } from "./event-types.js";
+export type { EventPayload, EventsOptions, OsmyntEvent, OsmyntEventType } from "./event-types.js";
 export { procedureKinds } from "./generated/router-types.js";
 export { callbackTokenSource, isUnauthorized, SessionKeeper, type SessionKeeperOptions, type TokenSource } from "./session-keeper.js";
 export { fileSessionStore, memorySessionStore, type SessionStore } from "./session-store.js";

@@ -7,6 +7,7 @@ export { createBus } from "./bus/index.js";
 export type { AppDeps } from "./deps.js";
 export { openDeps } from "./deps-factory.js";
 export { type Config, ConfigError, loadConfig } from "./env.js";
+export { type CatalogueEvent, type CatalogueEventType, catalogue, type StreamEvent } from "./events/catalogue.js";
 export { OPENAPI_PATH, REFERENCE_PATH } from "./http/rest.js";
 export { REST_PREFIX, restOperations } from "./http/rest-operations.js";
 export { createLogger } from "./logger.js";

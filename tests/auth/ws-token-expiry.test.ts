@@ -2,7 +2,7 @@ import { createOsmyntClient, memorySessionStore, type OsmyntEvent } from "@osmyn
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { signUp } from "../helpers/factories.js";
-import { emitUserEvents } from "../helpers/load.js";
+import { emitUserEvents, loadOf } from "../helpers/load.js";
 import { startServer, TEST_JWT_SECRET, type TestServer } from "../helpers/server.js";
 import { resignAccessToken } from "../helpers/tokens.js";
 
@@ -95,7 +95,7 @@ describe("a WebSocket is authorized for the lifetime of its access token", () =>
       }
       await emitUserEvents(server, session.user.id, 10, 1, "after");
       await Promise.race([collect, sleep(15_000).then(() => Promise.reject(new Error(`only ${seen.length} of 30 events arrived`)))]);
-      expect(seen.map((e) => `${e.payload.tag}${e.payload.tag === "before" || e.payload.tag === "after" ? e.payload.n : ""}`)).toEqual([
+      expect(seen.map((e) => `${loadOf(e).tag}${loadOf(e).tag === "before" || loadOf(e).tag === "after" ? loadOf(e).n : ""}`)).toEqual([
         ...Array.from({ length: 10 }, (_, n) => `before${n}`),
         ...Array.from({ length: 10 }, (_, n) => `around${n}`),
         ...Array.from({ length: 10 }, (_, n) => `after${n}`),

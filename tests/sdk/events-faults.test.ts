@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { signUp, type TestSession } from "../helpers/factories.js";
 import { startFlakyProxy } from "../helpers/flaky-proxy.js";
-import { emitUserEvents } from "../helpers/load.js";
+import { emitUserEvents, loadOf } from "../helpers/load.js";
 import { startServer, type TestServer } from "../helpers/server.js";
 
 /**
@@ -100,7 +100,7 @@ describe("network drops", () => {
 
       expect(proxy.drops()).toBe(3);
       const expected = Array.from({ length: batches * perBatch }, (_, i) => `b${Math.floor(i / perBatch)}.${i % perBatch}`);
-      expect(events.map((e) => `${e.payload.tag}${e.payload.n}`)).toEqual(expected);
+      expect(events.map((e) => `${loadOf(e).tag}${loadOf(e).n}`)).toEqual(expected);
       expectStrictlyIncreasing(events);
       expect([...states]).toEqual(expect.arrayContaining(["connected", "reconnecting"]));
     } finally {
@@ -111,7 +111,7 @@ describe("network drops", () => {
 
 describe("slow consumers", () => {
   const total = 20_000;
-  const ns = (events: OsmyntEvent[]) => events.map((e) => e.payload.n);
+  const ns = (events: OsmyntEvent[]) => events.map((e) => loadOf(e).n);
   const all = Array.from({ length: total }, (_, i) => i);
 
   it("a reader that stops pulling while 20k events are committed gets them all once it pulls again", { timeout: 180_000 }, async () => {

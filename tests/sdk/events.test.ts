@@ -11,7 +11,7 @@ import {
 } from "@osmynt/sdk";
 import { afterAll, afterEach, beforeAll, describe, expect, expectTypeOf, it } from "vitest";
 import { signUp, type TestSession } from "../helpers/factories.js";
-import { emitUserEvents } from "../helpers/load.js";
+import { emitUserEvents, loadOf } from "../helpers/load.js";
 import { startServer, type TestServer } from "../helpers/server.js";
 
 let server: TestServer;
@@ -62,7 +62,7 @@ async function quietFor(stream: EventStream, ms: number): Promise<boolean> {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const tags = (events: OsmyntEvent[]) => events.map((e) => `${e.payload.tag}${e.payload.n}`);
+const tags = (events: OsmyntEvent[]) => events.map((e) => `${loadOf(e).tag}${loadOf(e).n}`);
 
 describe("client.events()", () => {
   it("yields typed events in log order, with an observable connection status", async () => {
@@ -122,7 +122,7 @@ describe("client.events()", () => {
     await sleep(300);
     expect(stream.buffered).toBe(1_000);
     const events = await take(stream, 5_000, 60_000);
-    expect(events.map((e) => e.payload.n)).toEqual(Array.from({ length: 5_000 }, (_, i) => i));
+    expect(events.map((e) => loadOf(e).n)).toEqual(Array.from({ length: 5_000 }, (_, i) => i));
     expect(await quietFor(stream, 300)).toBe(true);
   });
 

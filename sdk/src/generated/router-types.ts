@@ -179,11 +179,141 @@ export interface RouterProcedures {
     } | undefined;
     output: {
       id: string;
-      type: "invite.accepted" | "keys.changed" | "session.revoked" | "share.created" | "share.deleted" | "share.recipientsAdded" | "sync.checkpoint" | "team.deleted" | "team.memberJoined" | "team.memberLeft" | "team.renamed" | "team.roleChanged";
+      type: "invite.accepted";
       teamId: string | null;
       userId: string | null;
       payload: {
-        [key: string]: unknown;
+        teamId: string;
+        inviteId: string;
+        userId: string;
+      };
+      createdAt: string;
+    } | {
+      id: string;
+      type: "keys.changed";
+      teamId: string | null;
+      userId: string | null;
+      payload: {
+        userId: string;
+        seq: number;
+        type: "add_device" | "add_recovery" | "revoke_device" | "root" | "rotate_kem";
+        deviceId: string;
+      };
+      createdAt: string;
+    } | {
+      id: string;
+      type: "session.revoked";
+      teamId: string | null;
+      userId: string | null;
+      payload: {
+        sessionId: string;
+        reason: "logout" | "refresh-reuse" | "revoked";
+      };
+      createdAt: string;
+    } | {
+      id: string;
+      type: "share.created";
+      teamId: string | null;
+      userId: string | null;
+      payload: {
+        shareId: string;
+        teamId: string | null;
+        targetUserId: string | null;
+        authorId: string;
+        authorDeviceId: string;
+        ciphertextBytes: number;
+      };
+      createdAt: string;
+    } | {
+      id: string;
+      type: "share.deleted";
+      teamId: string | null;
+      userId: string | null;
+      payload: {
+        shareId: string;
+        teamId: string | null;
+        targetUserId: string | null;
+        authorId: string;
+        deletedBy: string;
+      };
+      createdAt: string;
+    } | {
+      id: string;
+      type: "share.recipientsAdded";
+      teamId: string | null;
+      userId: string | null;
+      payload: {
+        shareId: string;
+        teamId: string | null;
+        targetUserId: string | null;
+        authorId: string;
+        forwarderId: string;
+        devices: {
+          userId: string;
+          deviceId: string;
+        }[];
+      };
+      createdAt: string;
+    } | {
+      id: string;
+      type: "sync.checkpoint";
+      teamId: string | null;
+      userId: string | null;
+      payload: {
+        [key: string]: never;
+      };
+      createdAt: string;
+    } | {
+      id: string;
+      type: "team.deleted";
+      teamId: string | null;
+      userId: string | null;
+      payload: {
+        teamId: string;
+      };
+      createdAt: string;
+    } | {
+      id: string;
+      type: "team.memberJoined";
+      teamId: string | null;
+      userId: string | null;
+      payload: {
+        teamId: string;
+        userId: string;
+        role: "admin" | "member" | "owner";
+        via: "created" | "invite";
+      };
+      createdAt: string;
+    } | {
+      id: string;
+      type: "team.memberLeft";
+      teamId: string | null;
+      userId: string | null;
+      payload: {
+        teamId: string;
+        userId: string;
+        reason: "left" | "removed";
+      };
+      createdAt: string;
+    } | {
+      id: string;
+      type: "team.renamed";
+      teamId: string | null;
+      userId: string | null;
+      payload: {
+        teamId: string;
+      };
+      createdAt: string;
+    } | {
+      id: string;
+      type: "team.roleChanged";
+      teamId: string | null;
+      userId: string | null;
+      payload: {
+        teamId: string;
+        userId: string;
+        role: "admin" | "member" | "owner";
+        previousRole: "admin" | "member" | "owner";
       };
       createdAt: string;
     };

@@ -1,4 +1,5 @@
-import type { NewEvent, schema } from "@osmynt/db";
+import type { schema } from "@osmynt/db";
+import type { EventToRecord } from "../events/catalogue.js";
 
 export interface KeysChange {
   userId: string;
@@ -12,10 +13,10 @@ export interface KeysChange {
  * encrypt to their devices and must refetch the log) and a personal copy (their own other
  * devices, and a user who is in no team). Ids and positions only; clients fetch and verify the log.
  */
-export function keysChanged(change: KeysChange, teamIds: readonly string[]): NewEvent[] {
+export function keysChanged(change: KeysChange, teamIds: readonly string[]): EventToRecord[] {
   const payload = { userId: change.userId, seq: change.seq, type: change.type, deviceId: change.deviceId };
   return [
-    ...teamIds.map((teamId) => ({ type: "keys.changed", teamId, userId: null, payload })),
+    ...teamIds.map((teamId): EventToRecord => ({ type: "keys.changed", teamId, userId: null, payload })),
     { type: "keys.changed", teamId: null, userId: change.userId, payload },
   ];
 }

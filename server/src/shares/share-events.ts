@@ -1,4 +1,5 @@
-import type { NewEvent, ShareRouting } from "@osmynt/db";
+import type { ShareRouting } from "@osmynt/db";
+import type { EventToRecord } from "../events/catalogue.js";
 
 /**
  * Event rows for shares: a team share is announced to its team (the event stream delivers team
@@ -15,17 +16,17 @@ function routing(share: ShareRouting) {
 }
 
 export const shareEvents = {
-  created: (share: ShareRouting): NewEvent[] =>
+  created: (share: ShareRouting): EventToRecord[] =>
     audience(share).map((to) => ({
       type: "share.created",
       ...to,
       payload: { ...routing(share), authorDeviceId: share.authorDeviceId, ciphertextBytes: share.ciphertextBytes },
     })),
 
-  deleted: (share: ShareRouting, deletedBy: string): NewEvent[] =>
+  deleted: (share: ShareRouting, deletedBy: string): EventToRecord[] =>
     audience(share).map((to) => ({ type: "share.deleted", ...to, payload: { ...routing(share), deletedBy } })),
 
-  recipientsAdded: (share: ShareRouting, added: { userId: string; deviceId: string }[], forwarderId: string): NewEvent[] =>
+  recipientsAdded: (share: ShareRouting, added: { userId: string; deviceId: string }[], forwarderId: string): EventToRecord[] =>
     audience(share).map((to) => ({
       type: "share.recipientsAdded",
       ...to,

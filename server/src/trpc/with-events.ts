@@ -1,7 +1,9 @@
-import { type NewEvent, recordEvents, type Transaction } from "@osmynt/db";
+import { recordEvents, type Transaction } from "@osmynt/db";
 import type { AppDeps } from "../deps.js";
+import { type EventToRecord, parseEvent } from "../events/catalogue.js";
 
-export type Emit = (events: NewEvent[]) => Promise<void>;
+/** Records events of the catalogue (type-checked here, parsed before the write) in the caller's transaction. */
+export type Emit = (events: EventToRecord[]) => Promise<void>;
 
 /**
  * Runs `work` in one transaction; the events it emits are written to the log in that transaction
@@ -11,7 +13,7 @@ export async function withEvents<T>(deps: Pick<AppDeps, "db" | "bus">, work: (tx
   let maxId = 0;
   const result = await deps.db.transaction(async (tx) => {
     const emit: Emit = async (events) => {
-      const rows = await recordEvents(tx, events);
+      const rows = await recordEvents(tx, events.map(parseEvent));
       for (const row of rows) maxId = Math.max(maxId, row.id);
     };
     return work(tx, emit);

@@ -2,7 +2,7 @@ import { AppError, type Database, type EventRow, latestEventId, prunedThroughEve
 import type { WebSocket } from "ws";
 import { CloseCodes } from "../../realtime/connections.js";
 import type { EventHub } from "../../realtime/event-hub.js";
-import type { EventType, StreamEvent } from "./events.types.js";
+import type { StreamEvent } from "./events.types.js";
 import { MembershipWindows } from "./membership-windows.js";
 
 export interface StreamParams {
@@ -23,15 +23,19 @@ const BACKLOG_PAGE = 500;
 /** With nothing visible for this long, a checkpoint moves the client's cursor forward. */
 const CHECKPOINT_AFTER_MS = 60_000;
 
+/**
+ * A log row as its catalogue event. Rows are parsed against the catalogue when written (withEvents),
+ * so the row's type and payload are trusted here rather than parsed again for every subscriber.
+ */
 export function toStreamEvent(row: EventRow): StreamEvent {
   return {
     id: String(row.id),
-    type: row.type as EventType,
+    type: row.type,
     teamId: row.teamId,
     userId: row.userId,
     payload: row.payload,
     createdAt: row.createdAt.toISOString(),
-  };
+  } as StreamEvent;
 }
 
 /**

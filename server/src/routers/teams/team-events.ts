@@ -1,4 +1,5 @@
-import type { NewEvent, schema } from "@osmynt/db";
+import type { schema } from "@osmynt/db";
+import type { EventToRecord } from "../../events/catalogue.js";
 
 type TeamRole = schema.TeamRole;
 
@@ -10,27 +11,27 @@ type TeamRole = schema.TeamRole;
  * Payloads hold ids and routing data only.
  */
 export const teamEvents = {
-  memberJoined: (teamId: string, userId: string, role: TeamRole, via: "created" | "invite"): NewEvent[] => [
+  memberJoined: (teamId: string, userId: string, role: TeamRole, via: "created" | "invite"): EventToRecord[] => [
     { type: "team.memberJoined", teamId, userId: null, payload: { teamId, userId, role, via } },
   ],
 
-  memberLeft: (teamId: string, userId: string, reason: "left" | "removed"): NewEvent[] => [
+  memberLeft: (teamId: string, userId: string, reason: "left" | "removed"): EventToRecord[] => [
     { type: "team.memberLeft", teamId, userId: null, payload: { teamId, userId, reason } },
     { type: "team.memberLeft", teamId: null, userId, payload: { teamId, userId, reason } },
   ],
 
-  roleChanged: (teamId: string, userId: string, role: TeamRole, previousRole: TeamRole): NewEvent[] => [
+  roleChanged: (teamId: string, userId: string, role: TeamRole, previousRole: TeamRole): EventToRecord[] => [
     { type: "team.roleChanged", teamId, userId: null, payload: { teamId, userId, role, previousRole } },
   ],
 
-  renamed: (teamId: string): NewEvent[] => [{ type: "team.renamed", teamId, userId: null, payload: { teamId } }],
+  renamed: (teamId: string): EventToRecord[] => [{ type: "team.renamed", teamId, userId: null, payload: { teamId } }],
 
-  deleted: (teamId: string, memberIds: readonly string[]): NewEvent[] => [
+  deleted: (teamId: string, memberIds: readonly string[]): EventToRecord[] => [
     { type: "team.deleted", teamId, userId: null, payload: { teamId } },
-    ...memberIds.map((userId) => ({ type: "team.deleted", teamId: null, userId, payload: { teamId } })),
+    ...memberIds.map((userId): EventToRecord => ({ type: "team.deleted", teamId: null, userId, payload: { teamId } })),
   ],
 
-  inviteAccepted: (teamId: string, inviteId: string, userId: string): NewEvent[] => [
+  inviteAccepted: (teamId: string, inviteId: string, userId: string): EventToRecord[] => [
     { type: "invite.accepted", teamId, userId: null, payload: { teamId, inviteId, userId } },
   ],
 };
