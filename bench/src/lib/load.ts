@@ -1,0 +1,42 @@
+import autocannon from "autocannon";
+
+export interface LoadResult {
+  requestsPerSecond: number;
+  p99: number;
+  errors: number;
+}
+
+/**
+ * Closed-loop HTTP load with autocannon from this process: `connections` clients, each sending its
+ * next request when the last is answered. `perConnection` gives each connection its own headers and
+ * body (its own user and team), called again for every request.
+ */
+export async function httpLoad(options: {
+  url: string;
+  method?: "GET" | "POST";
+  connections: number;
+  seconds: number;
+  perConnection?: (connection: number, request: number) => { headers?: Record<string, string>; body?: string; path?: string };
+}): Promise<LoadResult> {
+  let nextConnection = 0;
+  const result = await autocannon({
+    url: options.url,
+    connections: options.connections,
+    duration: options.seconds,
+    requests: [
+      {
+        method: options.method ?? "GET",
+        setupRequest: (request: any, context: any) => {
+          if (context.connection === undefined) {
+            context.connection = nextConnection++;
+            context.count = 0;
+          }
+          const own = options.perConnection?.(context.connection, context.count++) ?? {};
+          return { ...request, ...own, headers: { ...request.headers, ...own.headers } };
+        },
+      },
+    ],
+  });
+  const bad = result.non2xx + result.errors + result.timeouts;
+  return { requestsPerSecond: result.requests.average, p99: result.latency.p99, errors: bad };
+}

@@ -1,0 +1,6 @@
+/** Baseline for start-up: a bare Fastify server with a `/ready` route, started the same way as the engine. */
+import Fastify from "fastify";
+
+const app = Fastify({ logger: false });
+app.get("/ready", async () => ({ status: "ready" }));
+await app.listen({ host: "127.0.0.1", port: Number(process.env.PORT) });
