@@ -1,65 +1,7 @@
 /**
- * @osmynt/sdk: the typed client of an Osmynt Engine server. Types come from the generated router
- * description, so nothing here imports the server.
+ * @osmynt/sdk for Node 20+: everything of the browser entry (`./browser.ts`), plus what needs
+ * Node: the session file store (and, as their own entries, the file key store and the CLI).
+ * WebSocket: the runtime's, else the `ws` package (see `platform/websocket.node.ts`).
  */
-export type {
-  AppRouter,
-  InputIssue,
-  OsmyntErrorData,
-  OsmyntErrorShape,
-  ProcedurePath,
-  RouterInputs,
-  RouterOutputs,
-  RouterProcedures,
-  SelfUser,
-  Session,
-  TrackedEvent,
-} from "./app-router.js";
-export { createOsmyntClient, type OsmyntClient, type OsmyntClientExtras, type OsmyntClientOptions } from "./client.js";
-export { type ConnectionStatus, toConnectionStatus } from "./connection-status.js";
-export { fromBase64url, fromHex, toBase64url, toHex } from "./crypto/encoding.js";
-export {
-  generateHandshakeKeyPair,
-  type HandshakeKeyPair,
-  handshakeInfo,
-  openSealedSession,
-  SealedSessionError,
-} from "./crypto/handshake-crypto.js";
-export {
-  assertEncryptable,
-  createDevices,
-  type DeviceInternals,
-  type Devices,
-  type DevicesOptions,
-  type KeysClient,
-  type Recipient,
-  RecipientError,
-  type RecipientErrorReason,
-  type TrustedLog,
-} from "./devices/devices.js";
-export { PairingAbortedError, type PairingWaitOptions } from "./devices/pairing.js";
-export { type Pin, readPin } from "./devices/pins.js";
-export { EventStream } from "./event-stream.js";
-export type { EventPayload, EventsOptions, OsmyntEvent, OsmyntEventType } from "./event-types.js";
-export { procedureKinds } from "./generated/router-types.js";
-export { callbackTokenSource, isUnauthorized, SessionKeeper, type SessionKeeperOptions, type TokenSource } from "./session-keeper.js";
-export { fileSessionStore, memorySessionStore, type SessionStore } from "./session-store.js";
-export {
-  createShares,
-  type LiveShare,
-  type Share,
-  type ShareCodeInput,
-  type ShareContent,
-  type Shares,
-  type SharesClient,
-} from "./shares/shares.js";
-export {
-  type BrowserSignInTransport,
-  browserSignInTransport,
-  type SignInWithBrowserOptions,
-  signInWithBrowser,
-} from "./sign-in-browser.js";
-export type { EventSourceConstructor } from "./sse.js";
-export { ResyncRequiredError } from "./stream-errors.js";
-export { endpointsOf } from "./urls.js";
-export type { WebSocketConstructor } from "./websocket.js";
+export * from "./browser.js";
+export { fileSessionStore } from "./session-store.js";

@@ -1,6 +1,6 @@
 import { isTRPCClientError } from "@trpc/client";
 import type { Session } from "./app-router.js";
-import type { SessionStore } from "./session-store.js";
+import type { SessionStore } from "./memory-session-store.js";
 
 /** Where the client's links get the access token to send, and what they do when it is refused. */
 export interface TokenSource {

@@ -1,26 +1,10 @@
 import { chmod, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Session } from "./app-router.js";
+import type { SessionStore } from "./memory-session-store.js";
 
-/**
- * Where a client keeps its session. The client writes every rotated session back here: a refresh
- * token works once, so a store that loses the newest one signs the user out at the next refresh.
- */
-export interface SessionStore {
-  get(): Session | null | Promise<Session | null>;
-  set(session: Session | null): void | Promise<void>;
-}
-
-/** Keeps the session in memory, for one process (the default). */
-export function memorySessionStore(initial: Session | null = null): SessionStore {
-  let session = initial;
-  return {
-    get: () => session,
-    set: (next) => {
-      session = next;
-    },
-  };
-}
+// Node-only (node:fs): the browser entry imports memory-session-store.ts instead.
+export { memorySessionStore, type SessionStore } from "./memory-session-store.js";
 
 function isSession(value: unknown): value is Session {
   if (typeof value !== "object" || value === null) return false;

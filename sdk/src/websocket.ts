@@ -1,5 +1,5 @@
 import { createWSClient, type TRPCWebSocketClient } from "@trpc/client";
-import { WebSocket as NodeWebSocket } from "ws";
+import { platformWebSocket } from "#platform-websocket";
 import type { TokenSource } from "./session-keeper.js";
 
 /**
@@ -8,10 +8,12 @@ import type { TokenSource } from "./session-keeper.js";
  */
 export type WebSocketConstructor = abstract new (url: string, protocols?: string | string[]) => object;
 
-/** The runtime's own WebSocket where there is one (browsers, Node 22+), else `ws` (Node 20). */
+/**
+ * The runtime's own WebSocket where there is one (browsers, Node 22+), else `ws` (Node 20). Which
+ * module answers is the package's `#platform-websocket` import: its `browser` condition has no `ws`.
+ */
 export function defaultWebSocket(): WebSocketConstructor {
-  const platform = (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
-  return platform ?? (NodeWebSocket as unknown as WebSocketConstructor);
+  return platformWebSocket();
 }
 
 /**
