@@ -38,7 +38,7 @@ describe.skipIf(services)("pnpm demo", () => {
     expect(stderr).toBe("");
     const bobSaw = stdout.slice(stdout.indexOf("7. What Bob's live feed shows"));
     expect(bobSaw).toMatch(/share\.created in "Demo team"/);
-    expect(bobSaw).toContain("   │   return `Hello, ${name}!`;");
+    expect(bobSaw).toContain("   │   // only Alice's and Bob's devices can read this line");
     expect(bobSaw).toContain("src/greet.ts:1-4, typescript");
     const stored = stdout.slice(stdout.indexOf("6. What the server stored"), stdout.indexOf("7. What Bob's"));
     expect(stored).toMatch(/ciphertext \d+ bytes \(SNIP1-P256\)/);
