@@ -15,7 +15,10 @@ export async function openDeps(config: Config, logger: Logger): Promise<AppDeps 
     url: config.database.url,
     dataDir: config.database.dataDir,
     maxConnections: config.database.poolSize,
+    connectTimeoutSeconds: config.database.connectTimeoutSeconds,
+    statementTimeoutMs: config.database.statementTimeoutMs,
     onNotice: (message) => logger.debug({ notice: message }, "database notice"),
+    onWarning: (message) => logger.error(message),
   });
   try {
     await database.migrate();

@@ -20,6 +20,14 @@ const envSchema = z.object({
       .optional(),
   ),
   DATABASE_POOL_SIZE: z.preprocess(emptyAsUndefined, z.coerce.number({ error: "must be a number" }).int().min(1).max(200).default(10)),
+  DATABASE_CONNECT_TIMEOUT_SECONDS: z.preprocess(
+    emptyAsUndefined,
+    z.coerce.number({ error: "must be a number" }).int().min(1).max(120).default(5),
+  ),
+  DATABASE_STATEMENT_TIMEOUT_MS: z.preprocess(
+    emptyAsUndefined,
+    z.coerce.number({ error: "must be a number" }).int().min(0).max(3_600_000).default(30_000),
+  ),
   OSMYNT_DATA_DIR: z.preprocess(emptyAsUndefined, z.string().default("./.osmynt/data")),
   REDIS_URL: z.preprocess(
     emptyAsUndefined,
@@ -159,7 +167,7 @@ export interface Config {
   host: string;
   port: number;
   publicUrl: string | undefined;
-  database: { url: string | undefined; dataDir: string; poolSize: number };
+  database: { url: string | undefined; dataDir: string; poolSize: number; connectTimeoutSeconds: number; statementTimeoutMs: number };
   redis: { url: string | undefined; channelPrefix: string };
   auth: {
     jwtSecret: Uint8Array;
@@ -353,6 +361,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       url: e.DATABASE_URL,
       dataDir: e.OSMYNT_DATA_DIR,
       poolSize: e.DATABASE_POOL_SIZE,
+      connectTimeoutSeconds: e.DATABASE_CONNECT_TIMEOUT_SECONDS,
+      statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
     },
     redis: { url: e.REDIS_URL, channelPrefix: e.REDIS_CHANNEL_PREFIX },
     auth: {

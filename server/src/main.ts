@@ -1,3 +1,4 @@
+import { DataDirError } from "@osmynt/db";
 import closeWithGrace from "close-with-grace";
 import { buildApp } from "./app.js";
 import { openDeps } from "./deps-factory.js";
@@ -16,7 +17,18 @@ try {
 }
 
 const logger = createLogger({ level: config.logLevel });
-const deps = await openDeps(config, logger);
+let deps: Awaited<ReturnType<typeof openDeps>>;
+try {
+  deps = await openDeps(config, logger);
+} catch (error) {
+  // A start-up failure (data folder locked or unwritable, database unreachable) is said in one
+  // line, on stderr as well as in the log, and the process exits: an orchestrator restarts it.
+  const message = error instanceof Error ? error.message : String(error);
+  // A data-folder problem is the operator's to fix: the sentence says it all, a stack would only bury it.
+  logger.fatal(error instanceof DataDirError ? {} : { err: error }, `start-up failed: ${message}`);
+  console.error(`osmynt engine could not start: ${message}`);
+  process.exit(1);
+}
 const app = await buildApp(deps);
 
 closeWithGrace({ delay: 10_000, logger }, async ({ signal, err }) => {

@@ -2,7 +2,9 @@ import { connect, createServer, type Socket } from "node:net";
 
 /**
  * A TCP proxy in front of a server, for fault injection: `drop(ms)` cuts every open connection
- * and refuses new ones for `ms`, like a network blip between a client and the server.
+ * and resets new ones for `ms`, like a network blip between a client and the server; `stop(ms)`
+ * cuts every open connection and stops listening for `ms` (connections are refused), like the
+ * server behind it being stopped and started again.
  */
 export async function startFlakyProxy(targetPort: number) {
   const open = new Set<Socket>();
@@ -35,6 +37,18 @@ export async function startFlakyProxy(targetPort: number) {
     wsUrl: `ws://127.0.0.1:${port}/trpc`,
     trpcUrl: `http://127.0.0.1:${port}/trpc`,
     drops: () => drops,
+    stop(ms: number): Promise<void> {
+      drops++;
+      for (const s of open) s.destroy();
+      open.clear();
+      server.close();
+      return new Promise((resolve, reject) => {
+        setTimeout(() => {
+          server.once("error", reject);
+          server.listen(port, "127.0.0.1", () => resolve());
+        }, ms).unref();
+      });
+    },
     drop(ms: number) {
       drops++;
       refuseUntil = Date.now() + ms;

@@ -37,7 +37,7 @@ function startEngine(dataDir: string, port: number): Engine {
     OSMYNT_DATA_DIR: dataDir,
     LOG_LEVEL: "info",
   };
-  const child = spawn(process.execPath, ["--import", "tsx", "server/src/main.ts"], {
+  const child = spawn(process.execPath, ["--conditions=osmynt-source", "--import", "tsx", "server/src/main.ts"], {
     cwd: repoRoot,
     env,
     stdio: ["ignore", "pipe", "pipe"],

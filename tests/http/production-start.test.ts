@@ -8,7 +8,7 @@ const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 /** The real engine as an operator starts it; resolves with its exit code and everything it printed. */
 function runEngine(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "server/src/main.ts"], {
+    const child = spawn(process.execPath, ["--conditions=osmynt-source", "--import", "tsx", "server/src/main.ts"], {
       cwd: repoRoot,
       env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? tmpdir(), HOST: "127.0.0.1", PORT: "0", ...env },
       stdio: ["ignore", "pipe", "pipe"],

@@ -7,6 +7,7 @@ import type { AppDeps } from "../deps.js";
 import { countBatch } from "../limits/calls.js";
 import { clientAddress, trustFunction } from "../limits/trust-proxy.js";
 import { CloseCodes, closeAtTokenExpiry } from "../realtime/connections.js";
+import { databaseUnavailable } from "./errors.js";
 
 export type AuthState =
   | { ok: true; user: SelfUser; sessionId: string; expiresAt: Date }
@@ -34,7 +35,10 @@ async function authenticate(deps: AppDeps, accessToken: string | null): Promise<
     };
   const verified = await verifyAccessToken(accessToken, deps.config.auth.jwtSecret);
   if (!verified.ok) return verified;
-  const user = await getActiveSession(deps.db, { ...verified.claims, limits: deps.config.auth.sessionLimits });
+  // Checking the session needs the database: while it is away the call is a retryable 503.
+  const user = await getActiveSession(deps.db, { ...verified.claims, limits: deps.config.auth.sessionLimits }).catch((error) => {
+    throw databaseUnavailable(error) ?? error;
+  });
   if (!user)
     return {
       ok: false,

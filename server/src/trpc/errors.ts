@@ -54,6 +54,39 @@ export function inputRefusedByDatabase(error: unknown): TRPCError | undefined {
   });
 }
 
+/**
+ * Failures that say the database cannot be reached right now, not that anything is wrong with the
+ * call: postgres.js's connection errors, the socket's, and the SQLSTATEs of a server that is
+ * gone, starting, shutting down, full, or cancelled the statement at its timeout.
+ */
+const UNREACHABLE_CODES = new Set([
+  "CONNECTION_CLOSED",
+  "CONNECTION_ENDED",
+  "CONNECTION_DESTROYED",
+  "CONNECT_TIMEOUT",
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+]);
+const UNAVAILABLE_SQLSTATE = /^(08[0-9A-Z]{3}|57P0[1-3]|53300|57014)$/;
+
+export const DATABASE_UNAVAILABLE_MESSAGE = "The database is unavailable right now; retry in a few seconds";
+
+/** A database outage as SERVICE_UNAVAILABLE (503, retryable, no driver text); undefined for any other error. */
+export function databaseUnavailable(error: unknown): TRPCError | undefined {
+  for (let e = error, depth = 0; e instanceof Error && depth < 6; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string" && (UNREACHABLE_CODES.has(code) || UNAVAILABLE_SQLSTATE.test(code)))
+      return new TRPCError({ code: "SERVICE_UNAVAILABLE", message: DATABASE_UNAVAILABLE_MESSAGE });
+  }
+  return undefined;
+}
+
 export const INTERNAL_MESSAGE = "Internal server error; the failure was logged";
 
 function describeIssues(error: ZodError): string {
@@ -97,6 +130,15 @@ export function formatError<TShape extends { message: string; data: object }>(sh
       data: { ...shape.data, code, httpStatus: getHTTPStatusCodeFromError(new TRPCError({ code })), details: cause.details ?? null },
     };
   }
+  // A subscription's stream (or a context) failing on a database outage: a retryable 503, not a bug.
+  if (error.code === "INTERNAL_SERVER_ERROR" && databaseUnavailable(cause)) {
+    return {
+      ...shape,
+      message: DATABASE_UNAVAILABLE_MESSAGE,
+      code: TRPC_ERROR_CODES_BY_KEY.SERVICE_UNAVAILABLE,
+      data: { ...shape.data, code: "SERVICE_UNAVAILABLE", httpStatus: 503 },
+    };
+  }
   if (error.code === "INTERNAL_SERVER_ERROR") return { ...shape, message: INTERNAL_MESSAGE };
   return shape;
 }
@@ -108,9 +150,13 @@ export function formatError<TShape extends { message: string; data: object }>(sh
  * on a WebSocket (a frame too big): the socket's own handler logged it at warn.
  */
 export function reportProcedureError(
-  logger: { error: (obj: object, msg: string) => void },
+  logger: { error: (obj: object, msg: string) => void; warn: (obj: object, msg: string) => void },
   { error, path, type }: { error: TRPCError; path: string | undefined; type: string },
 ) {
+  if (error.code === "SERVICE_UNAVAILABLE" || databaseUnavailable(error.cause)) {
+    logger.warn({ path, type, cause: (error.cause as Error | undefined)?.message }, "procedure failed: the database is unavailable");
+    return;
+  }
   if (error.code === "INTERNAL_SERVER_ERROR" && !isAppError(error.cause) && !wsProtocolErrorCode(error.cause)) {
     logger.error({ err: error.cause ?? error, path, type }, "procedure failed");
   }
