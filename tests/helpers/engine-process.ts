@@ -77,7 +77,7 @@ export async function startEngineProcess(
 }
 
 /** Waits for `/ready` 200 (failing early, with the engine's output, if it exits). */
-export async function waitReady(engine: EngineProcess, timeoutMs = 60_000): Promise<void> {
+export async function waitReady(engine: EngineProcess, timeoutMs = 120_000): Promise<void> {
   await waitFor(
     "the engine's /ready 200",
     async () => {

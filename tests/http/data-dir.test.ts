@@ -42,7 +42,7 @@ describe.runIf(backend === "embedded")("the embedded data folder at start-up", (
     const third = await engine(dataDir);
     await waitReady(third);
     expect(await third.stop()).toEqual({ code: 0, signal: null });
-  }, 180_000);
+  }, 400_000);
 
   it("a folder the engine may not write to exits with a clear error", async () => {
     const parent = await folder();
