@@ -1,5 +1,8 @@
 import { randomBytes } from "node:crypto";
+import type { AppRouter } from "@osmynt/server";
+import { createTRPCClient, createWSClient, wsLink } from "@trpc/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
 import { rawCall, signUp, type TestSession } from "../helpers/factories.js";
 import { expectNoSecretsInLogs } from "../helpers/secret-scan.js";
 import { startServer, type TestServer } from "../helpers/server.js";
@@ -56,6 +59,25 @@ function text(html: string): string {
 const INVALID = /This invite link cannot be used/;
 
 describe("the invite page", () => {
+  it("is linked at the address the server was reached on, over HTTP and over WebSocket (the server listens on port 0 here)", async () => {
+    const owner = await signUp(server);
+    const overHttp = await invite(owner, "Linked Team");
+    expect(overHttp.url).toBe(`${server.url}/invite/${overHttp.token}`);
+    const ws = createWSClient({
+      url: server.wsUrl,
+      WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
+      connectionParams: () => ({ token: owner.accessToken }),
+    });
+    try {
+      const client = createTRPCClient<AppRouter>({ links: [wsLink({ client: ws })] });
+      const overWs = await client.teams.invites.create.mutate({ teamId: overHttp.team.id });
+      expect(overWs.url).toBe(`${server.url}/invite/${overWs.token}`);
+      expect((await open(overWs.url)).status).toBe(200);
+    } finally {
+      ws.close();
+    }
+  });
+
   it("opens from the invite URL: team, inviter, role, expiry, and how to join from the editor, the CLI and a script", async () => {
     const owner = await signUp(server);
     const { url, token, expiresAt } = await invite(owner, "Platform Team", { role: "admin" });

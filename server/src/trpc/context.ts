@@ -81,6 +81,17 @@ function bearer(header: string | string[] | undefined): string | null {
  * hands WS connections the raw IncomingMessage, so nothing here reads Fastify decorators.
  * @see https://trpc.io/docs/server/websockets#connection-params
  */
+/**
+ * The HTTP origin a WebSocket upgrade was sent to (its Host header). Like the HTTP origin, it only
+ * shapes links handed back to the caller on this connection, so a forged Host misleads no one else.
+ */
+function websocketOrigin(raw: IncomingMessage): string | undefined {
+  const host = raw.headers.host;
+  if (!host) return undefined;
+  const secure = (raw.socket as { encrypted?: boolean }).encrypted === true;
+  return `${secure ? "https" : "http"}://${host}`;
+}
+
 export function createContextFactory(deps: AppDeps) {
   const trust = trustFunction(deps.config.trustProxy);
   return async ({ req, res, info }: CreateFastifyContextOptions) => {
@@ -101,7 +112,7 @@ export function createContextFactory(deps: AppDeps) {
         // Behind trusted proxies, the client they name (Fastify's request.ip for HTTP; the same rule for WS).
         ip: isWs ? clientAddress(raw, trust) : (req as { ip: string }).ip,
         transport: isWs ? "ws" : "http",
-        origin: isWs ? undefined : `${req.protocol}://${req.host}`,
+        origin: isWs ? websocketOrigin(raw) : `${req.protocol}://${req.host}`,
         forwarded: isForwarded(raw),
         socket,
       },

@@ -46,7 +46,7 @@ export const invitesRouter = router({
       return {
         inviteId: invite.id,
         token: invite.token,
-        url: inviteUrl(ctx.config, invite.token),
+        url: inviteUrl(ctx.config, ctx.meta.origin, invite.token),
         role,
         maxUses,
         expiresAt: invite.expiresAt.toISOString(),

@@ -84,9 +84,16 @@ export const acceptInviteInput = z.object({
 
 export const acceptInviteOutput = teamSchema.extend({ joined: z.boolean() });
 
-/** `url` is the invite page on this server: PUBLIC_URL when set, else the listening address. */
-export function inviteUrl(config: { publicUrl: string | undefined; host: string; port: number }, token: string): string {
+/**
+ * `url` is the invite page on this server: PUBLIC_URL when set, else the origin the request came
+ * to (right even when the server listens on port 0), else the configured listening address.
+ */
+export function inviteUrl(
+  config: { publicUrl: string | undefined; host: string; port: number },
+  requestOrigin: string | undefined,
+  token: string,
+): string {
   const host = config.host.includes(":") && !config.host.startsWith("[") ? `[${config.host}]` : config.host;
-  const base = (config.publicUrl ?? `http://${host}:${config.port}`).replace(/\/+$/, "");
+  const base = (config.publicUrl ?? requestOrigin ?? `http://${host}:${config.port}`).replace(/\/+$/, "");
   return `${base}/invite/${token}`;
 }
