@@ -23,6 +23,7 @@ const queries = new Set([
   "shares.listTeam",
   "shares.listDirect",
   "shares.unread",
+  "shares.needingForward",
   "keys.forUser",
   "keys.forTeam",
   "keys.mine",

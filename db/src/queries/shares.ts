@@ -133,6 +133,16 @@ export async function getVisibleShare(db: Executor, params: { id: string; userId
   return row;
 }
 
+/** The signed manifest of a share `userId` may see (to check a forward against it); NOT_FOUND otherwise. */
+export async function getVisibleManifest(db: Executor, params: { id: string; userId: string }): Promise<StoredManifest> {
+  const [row] = await db
+    .select({ manifest: shares.manifest })
+    .from(shares)
+    .where(and(eq(shares.id, params.id), shareVisibleTo(params.userId)));
+  if (!row) throw new AppError("NOT_FOUND", `Share ${params.id} not found`, { id: params.id });
+  return row.manifest;
+}
+
 export interface ShareForDevice extends ShareRouting {
   envelope: { suite: string; nonce: string; ciphertext: string; manifest: StoredManifest; signature: string };
   wrap: (DeviceKey & { enc: string; wrappedKey: string }) | null;

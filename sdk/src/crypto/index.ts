@@ -37,7 +37,7 @@
  *   openShare({ envelope, wrap, me: { userId, keys, log }, senderLog, expected: { shareId, target? },
  *              forward? }) → { plaintext, manifest, warnings }; ShareError { reason } otherwise
  *   forwardShare({ ...openShare params, to: DeviceLogState[] }) → { forward, wraps } (backfill)
- *   verifyShareSignature(envelope, senderLog), parseEnvelope / parseWrap / parseForward (server-side checks)
+ *   verifyShareSignature(envelope, senderLog), verifyForwardSignature(record, manifest, forwarderLog), parseEnvelope / parseWrap / parseForward (server-side checks)
  *   keyCommitment, contentAad, wrapInfo, ciphertextHash, encodeManifest, manifestHash, pad / unpad
  *
  * Pairing by SAS with commitment (crypto.md §5; PairingError { reason })

@@ -1,18 +1,45 @@
 import {
   AppError,
   activeDevicesOf,
+  getVisibleManifest,
   getVisibleShare,
   insertForward,
   isActiveDeviceOf,
   listShareWrapHolders,
   listTeamMemberIds,
+  readDeviceLogState,
   recordAudit,
+  type Transaction,
 } from "@osmynt/db";
-import type { RecipientWrap, ShareForward } from "@osmynt/sdk/crypto";
+import {
+  type DeviceLogState,
+  parseManifest,
+  type RecipientWrap,
+  ShareError,
+  type ShareForward,
+  verifyForwardSignature,
+} from "@osmynt/sdk/crypto";
 import type { AppDeps } from "../deps.js";
 import { withEvents } from "../trpc/with-events.js";
 import { recipientDiff } from "./check-envelope.js";
 import { shareEvents } from "./share-events.js";
+
+/**
+ * The forwarder's signature and that the record is for this share's manifest, against the
+ * forwarder's log as the server verified it (defence in depth, like the sender's signature at
+ * create; readers check again): a forward nobody signed is never stored.
+ */
+async function checkForwardSignature(tx: Transaction, params: { shareId: string; userId: string; forward: ShareForward }) {
+  const manifest = parseManifest(await getVisibleManifest(tx, { id: params.shareId, userId: params.userId }));
+  const state = await readDeviceLogState(tx, { userId: params.userId });
+  if (!state) throw new AppError("PRECONDITION_FAILED", "You have no registered device: register one before forwarding");
+  try {
+    await verifyForwardSignature(params.forward, manifest, state as unknown as DeviceLogState);
+  } catch (error) {
+    if (error instanceof ShareError) throw new AppError("BAD_REQUEST", `forward: ${error.message}`, { reason: error.reason });
+    throw error;
+  }
+}
 
 /**
  * Backfill: stores a signed forward of a share's key to devices that lack one. The forwarding
@@ -32,6 +59,7 @@ export async function addRecipients(
       throw new AppError("FORBIDDEN", `Device ${forward.forwarderDeviceId} is not an active device of yours`, {
         deviceId: forward.forwarderDeviceId,
       });
+    await checkForwardSignature(tx, { shareId: share.id, userId, forward });
     const holders = await listShareWrapHolders(tx, { shareId: share.id });
     const held = new Set(holders.map((h) => `${h.userId}\n${h.deviceId}`));
     if (!held.has(`${userId}\n${forward.forwarderDeviceId}`))

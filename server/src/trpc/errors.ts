@@ -89,8 +89,22 @@ export function databaseUnavailable(error: unknown): TRPCError | undefined {
 
 export const INTERNAL_MESSAGE = "Internal server error; the failure was logged";
 
+type Issue = ZodError["issues"][number];
+
+/**
+ * A union's own message ("target is { teamId } or { userId }") hides what was wrong when the input
+ * plainly chose one branch (its keys fit it) and failed inside it, e.g. 501 ids where at most 500
+ * are taken: then that branch's issues are the ones worth naming.
+ */
+function unionBranch(issue: Issue): Issue[] | null {
+  if (issue.code !== "invalid_union") return null;
+  const chosen = issue.errors.filter((branch) => !branch.some((i) => i.code === "unrecognized_keys" || i.code === "invalid_type"));
+  return chosen.length === 1 ? (chosen[0] as Issue[]).map((i) => ({ ...i, path: [...issue.path, ...i.path] })) : null;
+}
+
 function describeIssues(error: ZodError): string {
   return error.issues
+    .flatMap((issue) => unionBranch(issue) ?? [issue])
     .slice(0, 10)
     .map((issue) => `${issue.path.length > 0 ? issue.path.join(".") : "input"}: ${issue.message}`)
     .join("; ");

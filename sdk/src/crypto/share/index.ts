@@ -12,7 +12,14 @@ export {
   wrapInfo,
 } from "./encoding.js";
 export { forwardShare } from "./forward.js";
-export { type OpenedShare, type OpenShareParams, openShare, type ShareReader, verifyShareSignature } from "./open.js";
+export {
+  type OpenedShare,
+  type OpenShareParams,
+  openShare,
+  type ShareReader,
+  verifyForwardSignature,
+  verifyShareSignature,
+} from "./open.js";
 export { pad, paddedLength, unpad } from "./padding.js";
 export { type SealShareParams, sealShare } from "./seal.js";
 export { compareRecipients, MAX_RECIPIENTS, parseEnvelope, parseForward, parseManifest, parseTarget, parseWrap } from "./shape.js";

@@ -162,20 +162,7 @@ export async function openShareAndKey(params: OpenShareParams): Promise<OpenedSh
   let entries = m.recipients;
   let forwarder: { userId: string; deviceId: string } | undefined;
   if (params.forward) {
-    const record: ShareForward = parseForward(params.forward.record);
-    if (record.shareId !== m.shareId || record.version !== m.version || record.manifestHash !== (await manifestHash(m)))
-      throw new ShareError("bad_forward", "the forward refers to another share or version");
-    const { signature, ...unsigned } = record;
-    await checkSignedBy(
-      params.forward.forwarderLog,
-      record.forwarderUserId,
-      record.forwarderDeviceId,
-      "forwarder",
-      encodeForward(unsigned),
-      FORWARD_SIGNATURE_LABEL,
-      signature,
-    );
-    checkHead(params.forward.forwarderLog, record.forwarderLogHead, `the forwarder ${record.forwarderUserId}`);
+    const record = await verifyForwardSignature(params.forward.record, m, params.forward.forwarderLog);
     if (record.forwarderUserId !== m.senderUserId && !m.recipients.some((r) => r.userId === record.forwarderUserId))
       throw new ShareError("bad_forward", `the forwarder ${record.forwarderUserId} was not a recipient of the share`);
     checkOwnDevices(me, record.recipients, warnings);
@@ -207,5 +194,32 @@ export async function verifyShareSignature(envelope: unknown, senderLog: DeviceL
   const m = parsed.manifest;
   await checkSignedBy(senderLog, m.senderUserId, m.senderDeviceId, "sender", encodeManifest(m), MANIFEST_SIGNATURE_LABEL, parsed.signature);
   checkHead(senderLog, m.senderLogHead, `the sender ${m.senderUserId}`);
+  return parsed;
+}
+
+/**
+ * A forward record's own checks: for this manifest (share, version, manifest hash), signed by an
+ * active device of the forwarder's verified log, at a head of that log. openShare runs it; the
+ * server runs it before storing a forward (defence in depth: readers check again).
+ */
+export async function verifyForwardSignature(
+  record: unknown,
+  manifest: ShareManifest,
+  forwarderLog: DeviceLogState,
+): Promise<ShareForward> {
+  const parsed = parseForward(record);
+  if (parsed.shareId !== manifest.shareId || parsed.version !== manifest.version || parsed.manifestHash !== (await manifestHash(manifest)))
+    throw new ShareError("bad_forward", "the forward refers to another share or version");
+  const { signature, ...unsigned } = parsed;
+  await checkSignedBy(
+    forwarderLog,
+    parsed.forwarderUserId,
+    parsed.forwarderDeviceId,
+    "forwarder",
+    encodeForward(unsigned),
+    FORWARD_SIGNATURE_LABEL,
+    signature,
+  );
+  checkHead(forwarderLog, parsed.forwarderLogHead, `the forwarder ${parsed.forwarderUserId}`);
   return parsed;
 }
