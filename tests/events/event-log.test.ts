@@ -72,7 +72,7 @@ describe("event log: the commit-order trap", () => {
     },
   );
 
-  it("recordEvents forces a later writer to draw its id after the earlier one commits", async () => {
+  it("a later writer's event is held back until an earlier writer with a smaller id commits", async () => {
     const marker = randomBytes(6).toString("hex");
     const cursor = await startCursor();
     const firstInserted = gate();
@@ -89,8 +89,9 @@ describe("event log: the commit-order trap", () => {
       return row;
     });
     await sleep(200);
-    // The second writer is parked on the lock: nothing of either is visible, so nothing can be skipped.
-    // (PGlite is a single connection: there a read waits for the open transaction instead.)
+    // The second writer does not wait for the first (on PostgreSQL it has committed by now), but a
+    // reader reads only up to the first one's mark: nothing of either, so nothing can be skipped.
+    // (PGlite is a single connection: there the second transaction waits for the first instead.)
     if (backend === "services") expect((await drain(cursor, marker)).rows).toEqual([]);
     releaseFirst.open();
     const [a, b] = await Promise.all([first, second]);

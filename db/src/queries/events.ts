@@ -6,24 +6,39 @@ import { teams } from "../schema/teams.js";
 export type EventRow = typeof events.$inferSelect;
 export type NewEvent = Pick<typeof events.$inferInsert, "type" | "teamId" | "userId" | "payload">;
 
-// One fixed key for every event writer in the deployment (see recordEvents).
-const EVENT_WRITER_LOCK_KEY = 0x6576656e7473;
 // The one row of event_log_state.
 const STATE_ROW = 1;
+
+/**
+ * Where event writers announce the smallest id they may still commit: a transaction-scoped
+ * advisory lock on `WRITER_MARK_BASE + id` (ids below 2^56), visible to every session in
+ * `pg_locks` from the moment it is taken until after the writer's commit is visible.
+ */
+const WRITER_MARK_BASE = 0x7e00_0000_0000_0000n;
+const WRITER_MARK_CLASS_LOW = 0x7e00_0000;
+const WRITER_MARK_CLASS_HIGH = 0x7eff_ffff;
+
+type RawRows = Record<string, unknown>[] | { rows: Record<string, unknown>[] };
+const rowsOf = (result: unknown) => (Array.isArray(result) ? result : (result as Exclude<RawRows, unknown[]>).rows);
 
 /**
  * Appends events inside the caller's transaction. Call it as the transaction's last write.
  *
  * The commit-order trap: a sequence hands out ids at insert, not at commit, so transaction A can
  * take id 10, B take 11 and commit first; a reader that delivered 11 and resumes "after 11" would
- * never see 10. We close it by serializing event writers: the transaction-scoped advisory lock is
- * taken *before* the ids are drawn and released only after commit (PostgreSQL makes a transaction
- * visible before it releases its locks), so every id is drawn after all smaller ids are visible or
- * rolled back. The lock is held only from this insert to commit, which is why it must come last.
+ * never see 10. Writers do not wait for each other to close it: before drawing ids, a writer
+ * takes a *shared* advisory lock whose key says "I may still commit ids from here on" (the
+ * sequence's next value, a lower bound of what it will draw). Readers only read up to the
+ * visibility horizon (see eventHorizon), which stays below every such mark, so an event that
+ * commits later with a smaller id is never skipped; it only holds back the events above it until
+ * it commits or rolls back. Shared locks never conflict, so writers run in parallel; the mark is
+ * held from here to commit, which is why this should be the transaction's last write.
  */
 export async function recordEvents(tx: Transaction, rows: NewEvent[]): Promise<EventRow[]> {
   if (rows.length === 0) return [];
-  await tx.execute(sql`select pg_advisory_xact_lock(${EVENT_WRITER_LOCK_KEY})`);
+  await tx.execute(
+    sql`select pg_advisory_xact_lock_shared(${WRITER_MARK_BASE.toString()}::bigint + (select case when is_called then last_value + 1 else last_value end from events_id_seq))`,
+  );
   const inserted = await tx.insert(events).values(rows).returning();
   await recordMembershipWindows(tx, inserted);
   return inserted;
@@ -58,11 +73,42 @@ async function recordMembershipWindows(tx: Transaction, rows: EventRow[]) {
 export type MembershipWindow = Pick<typeof membershipWindows.$inferSelect, "teamId" | "joinedEventId" | "leftEventId">;
 
 /**
- * Events after `after` (exclusive), oldest first: all of them (the hub), or with `userId` only
- * those that user may see. Safe to resume from the last id returned.
+ * The visibility horizon of the log: the highest id such that every event id up to it is final —
+ * committed and visible to a statement started after this returns, or never to be committed.
+ * It is the highest id drawn so far, lowered below the mark of every writer still in flight
+ * (see recordEvents). Two statements, in this order: a writer that draws an id at or below the
+ * first answer has taken its mark before it, so the second sees the mark unless the writer has
+ * already finished (and then its events are visible to any later statement).
+ */
+export async function eventHorizon(db: Executor): Promise<number> {
+  const [drawn] = rowsOf(await db.execute(sql`select case when is_called then last_value else last_value - 1 end as id from events_id_seq`));
+  const [mark] = rowsOf(
+    await db.execute(
+      sql`select min(((classid::bigint << 32) | objid::bigint) - ${WRITER_MARK_BASE.toString()}::bigint) as id
+          from pg_locks
+          where locktype = 'advisory' and objsubid = 1
+            and database = (select oid from pg_database where datname = current_database())
+            and classid::bigint between ${WRITER_MARK_CLASS_LOW} and ${WRITER_MARK_CLASS_HIGH}`,
+    ),
+  );
+  const highest = Number(drawn?.id ?? 0);
+  return mark?.id === null || mark?.id === undefined ? highest : Math.min(highest, Number(mark.id) - 1);
+}
+
+/**
+ * Events after `after` (exclusive) up to the horizon, oldest first (the hub and tests). Safe to
+ * resume from the last id returned: no event at or below it can appear later. `db` must not be
+ * a repeatable-read transaction (its snapshot would predate the horizon).
  */
 export async function readEvents(db: Executor, params: { after: number; limit: number }): Promise<EventRow[]> {
-  return db.select().from(events).where(gt(events.id, params.after)).orderBy(asc(events.id)).limit(params.limit);
+  const horizon = await eventHorizon(db);
+  if (horizon <= params.after) return [];
+  return db
+    .select()
+    .from(events)
+    .where(and(gt(events.id, params.after), lte(events.id, horizon)))
+    .orderBy(asc(events.id))
+    .limit(params.limit);
 }
 
 /**
@@ -76,6 +122,9 @@ export async function readVisibleEvents(
   db: Database,
   params: { userId: string; after: number; limit: number },
 ): Promise<{ rows: EventRow[]; windows: MembershipWindow[] }> {
+  // Before the snapshot of the transaction below is taken (see eventHorizon).
+  const horizon = await eventHorizon(db);
+  if (horizon <= params.after) return { rows: [], windows: [] };
   return db.transaction(
     async (tx) => {
       const windows = await tx
@@ -110,7 +159,7 @@ export async function readVisibleEvents(
       const rows = await tx
         .select()
         .from(events)
-        .where(and(gt(events.id, params.after), or(eq(events.userId, params.userId), ...ranges)))
+        .where(and(gt(events.id, params.after), lte(events.id, horizon), or(eq(events.userId, params.userId), ...ranges)))
         .orderBy(asc(events.id))
         .limit(params.limit);
       return { rows, windows };
@@ -141,19 +190,20 @@ export async function prunedThroughEventId(db: Executor): Promise<number> {
  * It prunes a *prefix* of the log (stopping at the first event still within retention), never
  * scattered rows: what is kept is always every event above the mark, so one number tells a
  * resuming subscriber whether it can have missed something. The prefix is found by walking the
- * primary key in id order, so no index on `created_at` is needed. Every id up to the last one read
- * is committed (event writers are serialized; see recordEvents), so the delete cannot catch an
- * event that commits later with a smaller id. Idempotent: instances may run it concurrently.
+ * primary key in id order, so no index on `created_at` is needed. It stops at the visibility
+ * horizon (see eventHorizon), so the mark never passes an event that commits later with a smaller
+ * id. Idempotent: instances may run it concurrently.
  */
 export async function pruneEventsBatch(
   db: Database,
   params: { olderThan: Date; limit: number },
 ): Promise<{ removed: number; prunedThrough: number }> {
+  const horizon = await eventHorizon(db);
   return db.transaction(async (tx) => {
     const head = await tx.select({ id: events.id, createdAt: events.createdAt }).from(events).orderBy(asc(events.id)).limit(params.limit);
     let through = 0;
     for (const row of head) {
-      if (row.createdAt >= params.olderThan) break;
+      if (row.createdAt >= params.olderThan || row.id > horizon) break;
       through = row.id;
     }
     if (through === 0) return { removed: 0, prunedThrough: await prunedThroughEventId(tx) };

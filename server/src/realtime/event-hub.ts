@@ -1,4 +1,4 @@
-import { type Database, type EventRow, latestEventId, readEvents } from "@osmynt/db";
+import { type Database, type EventRow, eventHorizon, readEvents } from "@osmynt/db";
 import type { Logger } from "pino";
 import type { EventBus } from "../bus/index.js";
 
@@ -37,6 +37,8 @@ export interface EventHub {
 }
 
 const PAGE = 500;
+/** How soon to look again when announced events are held back behind an older writer still in flight. */
+const HELD_BACK_RETRY_MS = 25;
 
 /**
  * One reader of the event log per instance. Bus notifications (or, while the bus is down, a
@@ -100,6 +102,9 @@ export function createEventHub(options: EventHubOptions): EventHub {
   let unsubscribeBus = () => {};
   let unsubscribeStatus = () => {};
   let current: Promise<void> = Promise.resolve();
+  /** The highest id announced on the bus; above the cursor after a pump, it is held back by an older writer. */
+  let announced = 0;
+  let heldBackTimer: NodeJS.Timeout | undefined;
 
   async function pump(): Promise<void> {
     if (running) {
@@ -124,6 +129,15 @@ export function createEventHub(options: EventHubOptions): EventHub {
         log.warn({ err: error }, "reading the event log failed; retrying on the next poll");
       } finally {
         running = false;
+      }
+      // An announced event below the horizon's reach waits for an older writer, whose commit is
+      // announced too; a rollback is not, so look again shortly instead of at the next idle poll.
+      if (announced > cursor && !stopped && !heldBackTimer) {
+        heldBackTimer = setTimeout(() => {
+          heldBackTimer = undefined;
+          void pump();
+        }, HELD_BACK_RETRY_MS);
+        heldBackTimer.unref();
       }
     })();
     return current;
@@ -160,8 +174,10 @@ export function createEventHub(options: EventHubOptions): EventHub {
     cursor: () => cursor,
     async start() {
       stopped = false;
-      cursor = await latestEventId(db);
+      // The horizon, not the newest id: an event below the newest may still commit (see recordEvents).
+      cursor = await eventHorizon(db);
       unsubscribeBus = bus.subscribe((note) => {
+        announced = Math.max(announced, note.maxId);
         if (note.maxId > cursor) void pump();
       });
       unsubscribeStatus = bus.onStatus((status) => {
@@ -176,6 +192,7 @@ export function createEventHub(options: EventHubOptions): EventHub {
     async stop() {
       stopped = true;
       clearTimeout(timer);
+      clearTimeout(heldBackTimer);
       unsubscribeBus();
       unsubscribeStatus();
       listeners.clear();
