@@ -81,7 +81,9 @@ export type MembershipWindow = Pick<typeof membershipWindows.$inferSelect, "team
  * already finished (and then its events are visible to any later statement).
  */
 export async function eventHorizon(db: Executor): Promise<number> {
-  const [drawn] = rowsOf(await db.execute(sql`select case when is_called then last_value else last_value - 1 end as id from events_id_seq`));
+  const [drawn] = rowsOf(
+    await db.execute(sql`select case when is_called then last_value else last_value - 1 end as id from events_id_seq`),
+  );
   const [mark] = rowsOf(
     await db.execute(
       sql`select min(((classid::bigint << 32) | objid::bigint) - ${WRITER_MARK_BASE.toString()}::bigint) as id
