@@ -91,6 +91,20 @@ export async function listTeamsOfUser(db: Executor, params: { userId: string; te
   return mine.map((team) => ({ ...team, members: byTeam.get(team.id) ?? [] }));
 }
 
+/**
+ * One live team as its member `userId` sees it, without the member list: its role for them and
+ * how many members it has. What mutations answer, so a rename of a team of thousands stays small.
+ */
+export async function teamSummaryOfMember(db: Executor, params: { teamId: string; userId: string }) {
+  const memberCount = db.$count(teamMembers, eq(teamMembers.teamId, params.teamId));
+  const [team] = await db
+    .select({ ...teamColumns, myRole: teamMembers.role, memberCount })
+    .from(teamMembers)
+    .innerJoin(teams, eq(teams.id, teamMembers.teamId))
+    .where(and(eq(teamMembers.userId, params.userId), eq(teams.id, params.teamId), isNull(teams.deletedAt)));
+  return team;
+}
+
 const previous = alias(teams, "previous");
 
 /** Renames a team (owner or admin); returns the new and the previous name. */

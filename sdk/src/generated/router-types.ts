@@ -1094,14 +1094,7 @@ export interface RouterProcedures {
       personal: boolean;
       createdAt: string;
       myRole: "admin" | "member" | "owner";
-      members: {
-        id: string;
-        login: string;
-        name: string | null;
-        avatarUrl: string | null;
-        role: "admin" | "member" | "owner";
-        joinedAt: string;
-      }[];
+      memberCount: number;
     };
   };
   /** Owner only; a personal team cannot be deleted. Its members hear `team.deleted` and stop hearing the team. */
@@ -1130,14 +1123,7 @@ export interface RouterProcedures {
       joined: boolean;
       createdAt: string;
       myRole: "admin" | "member" | "owner";
-      members: {
-        id: string;
-        login: string;
-        name: string | null;
-        avatarUrl: string | null;
-        role: "admin" | "member" | "owner";
-        joinedAt: string;
-      }[];
+      memberCount: number;
     };
   };
   /** Owner or admin. The token comes back once, here, and is never stored or logged. */
@@ -1262,14 +1248,7 @@ export interface RouterProcedures {
       personal: boolean;
       createdAt: string;
       myRole: "admin" | "member" | "owner";
-      members: {
-        id: string;
-        login: string;
-        name: string | null;
-        avatarUrl: string | null;
-        role: "admin" | "member" | "owner";
-        joinedAt: string;
-      }[];
+      memberCount: number;
     };
   };
   /** Owner only; the new owner must already be a member, and the previous owner becomes an admin. */
@@ -1285,14 +1264,7 @@ export interface RouterProcedures {
       personal: boolean;
       createdAt: string;
       myRole: "admin" | "member" | "owner";
-      members: {
-        id: string;
-        login: string;
-        name: string | null;
-        avatarUrl: string | null;
-        role: "admin" | "member" | "owner";
-        joinedAt: string;
-      }[];
+      memberCount: number;
     };
   };
 }

@@ -2,7 +2,7 @@ import { INVITE_TOKEN_PREFIX, schema } from "@osmynt/db";
 import { createInsertSchema, createSelectSchema } from "drizzle-zod";
 import { z } from "zod";
 import { idInput } from "../../trpc/id-input.js";
-import { grantableRoleSchema, teamSchema } from "./teams.types.js";
+import { grantableRoleSchema, teamSummarySchema } from "./teams.types.js";
 
 const iso = z.string().describe("ISO 8601 timestamp");
 
@@ -82,7 +82,7 @@ export const acceptInviteInput = z.object({
     }),
 });
 
-export const acceptInviteOutput = teamSchema.extend({ joined: z.boolean() });
+export const acceptInviteOutput = teamSummarySchema.extend({ joined: z.boolean() });
 
 /**
  * `url` is the invite page on this server: PUBLIC_URL when set, else the origin the request came

@@ -10,17 +10,26 @@ import {
   renameTeam,
   type SelfUser,
   type Transaction,
+  teamSummaryOfMember,
 } from "@osmynt/db";
 import { authedProcedure, teamProcedure } from "../../trpc/init.js";
 import { withEvents } from "../../trpc/with-events.js";
 import { teamEvents } from "./team-events.js";
-import { createTeamInput, okSchema, renameTeamInput, teamSchema, toTeamOutput } from "./teams.types.js";
+import {
+  createTeamInput,
+  okSchema,
+  renameTeamInput,
+  teamSchema,
+  teamSummarySchema,
+  toTeamOutput,
+  toTeamSummaryOutput,
+} from "./teams.types.js";
 
-/** The team as its member `userId` sees it, read inside the transaction that changed it. */
+/** The team as its member `userId` sees it (no member list), read inside the transaction that changed it. */
 export async function teamView(tx: Transaction, params: { teamId: string; userId: string }) {
-  const [team] = await listTeamsOfUser(tx, params);
+  const team = await teamSummaryOfMember(tx, params);
   if (!team) throw new AppError("NOT_FOUND", `Team ${params.teamId} not found`);
-  return toTeamOutput(team);
+  return toTeamSummaryOutput(team);
 }
 
 /** Creates the personal team of a user signing in for the first time, in the sign-in transaction. */
@@ -47,7 +56,7 @@ export const manageTeamProcedures = {
   /** Anyone, up to MAX_TEAMS_PER_USER live teams (the personal one included). */
   create: authedProcedure
     .input(createTeamInput)
-    .output(teamSchema)
+    .output(teamSummarySchema)
     .mutation(({ ctx, input }) =>
       withEvents(ctx.deps, async (tx, emit) => {
         await assertRoomForTeam(tx, { userId: ctx.user.id, limit: ctx.config.maxTeamsPerUser });
@@ -69,7 +78,7 @@ export const manageTeamProcedures = {
   /** Owner or admin. */
   rename: teamProcedure
     .input(renameTeamInput)
-    .output(teamSchema)
+    .output(teamSummarySchema)
     .mutation(({ ctx, input }) =>
       withEvents(ctx.deps, async (tx, emit) => {
         await lockTeam(tx, { teamId: input.teamId });

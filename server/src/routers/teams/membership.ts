@@ -4,7 +4,7 @@ import { router, teamProcedure } from "../../trpc/init.js";
 import { withEvents } from "../../trpc/with-events.js";
 import { teamView } from "./manage-team.js";
 import { teamEvents } from "./team-events.js";
-import { memberTargetInput, okSchema, setRoleInput, setRoleOutput, teamSchema } from "./teams.types.js";
+import { memberTargetInput, okSchema, setRoleInput, setRoleOutput, teamSummarySchema } from "./teams.types.js";
 
 // Every procedure here takes the team lock first (see lockTeam): concurrent changes to one team's
 // membership apply one after the other, and each sees what the previous one committed.
@@ -38,7 +38,7 @@ export const membershipProcedures = {
   /** Owner only; the new owner must already be a member, and the previous owner becomes an admin. */
   transferOwnership: teamProcedure
     .input(memberTargetInput)
-    .output(teamSchema)
+    .output(teamSummarySchema)
     .mutation(({ ctx, input }) =>
       withEvents(ctx.deps, async (tx, emit) => {
         await lockTeam(tx, { teamId: input.teamId });

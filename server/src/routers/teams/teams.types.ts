@@ -26,6 +26,11 @@ export const teamSchema = createSelectSchema(schema.teams)
   .pick({ id: true, name: true, personal: true })
   .extend({ createdAt: iso, myRole: teamRoleSchema, members: memberSchema.array() });
 
+/** What team mutations answer: the team without its member list (teams.mine has that), and how many members it has. */
+export const teamSummarySchema = createSelectSchema(schema.teams)
+  .pick({ id: true, name: true, personal: true })
+  .extend({ createdAt: iso, myRole: teamRoleSchema, memberCount: z.number().int() });
+
 export const setRoleOutput = z.object({
   userId: z.string(),
   role: grantableRoleSchema,
@@ -50,4 +55,15 @@ export function toTeamOutput(team: TeamView) {
     createdAt: team.createdAt.toISOString(),
     members: team.members.map((m) => ({ ...m, joinedAt: m.joinedAt.toISOString() })),
   };
+}
+
+export function toTeamSummaryOutput(team: {
+  id: string;
+  name: string;
+  personal: boolean;
+  createdAt: Date;
+  myRole: schema.TeamRole;
+  memberCount: number;
+}) {
+  return { ...team, createdAt: team.createdAt.toISOString() };
 }
