@@ -38,5 +38,6 @@ export async function httpLoad(options: {
     ],
   });
   const bad = result.non2xx + result.errors + result.timeouts;
-  return { requestsPerSecond: result.requests.average, p99: result.latency.p99, errors: bad };
+  // Totals over the duration (the per-second average is 0 when no second completed a request).
+  return { requestsPerSecond: result.requests.total / options.seconds, p99: result.latency.p99, errors: bad };
 }

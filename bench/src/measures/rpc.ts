@@ -35,7 +35,7 @@ export const rpc: Measure = {
       const identical = a === b;
       if (!identical) options.log(`note: answers differ\n     engine ${a?.slice(0, 200)}\n     raw    ${b?.slice(0, 200)}`);
       const connections = 10;
-      const seconds = options.quick ? 2 : 10;
+      const seconds = options.quick ? 3 : 10;
       const samples: Record<"engine" | "raw", LoadResult[]> = { engine: [], raw: [] };
       for (let r = 0; r < options.runs; r++) {
         const order: ("engine" | "raw")[] = r % 2 === 0 ? ["engine", "raw"] : ["raw", "engine"];

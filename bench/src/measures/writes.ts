@@ -7,6 +7,7 @@
  *   with whatever ordering it enforces) against a plain insert of the same row.
  */
 import { createDb, recordEvents, schema } from "@osmynt/db";
+import { sql } from "drizzle-orm";
 import { freshDatabase, postgresReachable } from "../lib/database.js";
 import { call, pool, signUp } from "../lib/engine-client.js";
 import { httpLoad } from "../lib/load.js";
@@ -16,6 +17,7 @@ import { median, sleep } from "../lib/stats.js";
 import { BENCH_JWT_SECRET } from "./rpc.js";
 
 const WRITERS = 50;
+const OLD_GLOBAL_LOCK_KEY = 0x6576656e7473;
 
 export const writes: Measure = {
   name: "writes",
@@ -34,7 +36,7 @@ export const writes: Measure = {
       DATABASE_POOL_SIZE: "20",
     });
     let direct: Awaited<ReturnType<typeof createDb>> | undefined;
-    const seconds = options.quick ? 2 : 10;
+    const seconds = options.quick ? 3 : 10;
     try {
       const writers = await pool(
         Array.from({ length: WRITERS }, (_, i) => i),
@@ -59,7 +61,7 @@ export const writes: Measure = {
             };
           },
         });
-      const insertLoop = async (withLog: boolean) => {
+      const insertLoop = async (path: "recordEvents" | "globalLock" | "plain") => {
         let count = 0;
         const until = Date.now() + seconds * 1000;
         await Promise.all(
@@ -67,8 +69,12 @@ export const writes: Measure = {
             while (Date.now() < until) {
               const row = { type: "bench.write", teamId: null, userId: null, payload: { w } };
               await direct?.db.transaction(async (tx) => {
-                if (withLog) await recordEvents(tx, [row]);
-                else await tx.insert(schema.events).values(row);
+                if (path === "recordEvents") await recordEvents(tx, [row]);
+                else {
+                  // The writers' path before the visibility horizon: one lock for every writer, held to commit.
+                  if (path === "globalLock") await tx.execute(sql`select pg_advisory_xact_lock(${OLD_GLOBAL_LOCK_KEY})`);
+                  await tx.insert(schema.events).values(row);
+                }
               });
               count++;
             }
@@ -81,6 +87,7 @@ export const writes: Measure = {
         invite: [] as number[],
         logged: [] as number[],
         plain: [] as number[],
+        globalLock: [] as number[],
         renameP99: [] as number[],
         inviteP99: [] as number[],
       };
@@ -109,7 +116,11 @@ export const writes: Measure = {
       await engine.stop();
       direct = await createDb({ url: database.url, maxConnections: WRITERS });
       for (let r = 0; r < options.runs; r++) {
-        const dbSteps = [async () => void s.logged.push(await insertLoop(true)), async () => void s.plain.push(await insertLoop(false))];
+        const dbSteps = [
+          async () => void s.logged.push(await insertLoop("recordEvents")),
+          async () => void s.plain.push(await insertLoop("plain")),
+          async () => void s.globalLock.push(await insertLoop("globalLock")),
+        ];
         options.log(`writes: database run ${r + 1}/${options.runs}`);
         for (const step of r % 2 === 1 ? [...dbSteps].reverse() : dbSteps) {
           await step();
@@ -141,6 +152,15 @@ export const writes: Measure = {
           baselineName: "plain insert of the same row",
           unit: "tx/s",
           better: "higher",
+        },
+        {
+          measure: `event row with the old global advisory lock, tx/s (${setting})`,
+          engine: median(s.globalLock),
+          baseline: median(s.plain),
+          baselineName: "plain insert of the same row",
+          unit: "tx/s",
+          better: "higher",
+          note: "the writers' path before the visibility horizon, for comparison",
         },
       ] satisfies Row[];
     } finally {
