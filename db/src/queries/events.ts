@@ -114,21 +114,6 @@ export async function readEvents(db: Executor, params: { after: number; limit: n
 }
 
 /**
- * Ids of the events already committed above `after` (at most `limit`): a fresh subscriber starts
- * at the hub's horizon, and these — committed before it subscribed, held back only by an older
- * writer still in flight — are not news to it.
- */
-export async function committedEventIdsAfter(db: Executor, params: { after: number; limit: number }): Promise<number[]> {
-  const rows = await db
-    .select({ id: events.id })
-    .from(events)
-    .where(gt(events.id, params.after))
-    .orderBy(asc(events.id))
-    .limit(params.limit);
-  return rows.map((r) => r.id);
-}
-
-/**
  * One page of what `userId` may see after `after`: their personal events, and each team's events
  * inside their membership windows (from the join event, up to but excluding the event that ended
  * it). The windows are read in the same snapshot as the events, so a removal committing meanwhile

@@ -1,12 +1,4 @@
-import {
-  AppError,
-  committedEventIdsAfter,
-  type Database,
-  type EventRow,
-  latestEventId,
-  prunedThroughEventId,
-  readVisibleEvents,
-} from "@osmynt/db";
+import { AppError, type Database, type EventRow, latestEventId, prunedThroughEventId, readVisibleEvents } from "@osmynt/db";
 import type { WebSocket } from "ws";
 import { CloseCodes } from "../../realtime/connections.js";
 import type { EventHub } from "../../realtime/event-hub.js";
@@ -83,8 +75,6 @@ export async function* streamEvents(p: StreamParams): AsyncGenerator<StreamEvent
   let wake: (() => void) | null = null;
   let overflow = false;
   const start = p.hub.cursor();
-  /** Committed before a fresh stream began (see below); skipped, never delivered as news. */
-  const history = new Set<number>();
   const subscription = p.hub.subscribe(p.userId, (row) => {
     windows.apply(row);
     // Until the windows are loaded the hub's routing (this user, their teams) is all we know.
@@ -110,9 +100,6 @@ export async function* streamEvents(p: StreamParams): AsyncGenerator<StreamEvent
       // A fresh stream hands out its starting position at once, so a client that loses the
       // connection before any event arrives resumes from here instead of from "now".
       yield checkpoint(last);
-      // The hub's position is the log's horizon, which an older writer still in flight can hold
-      // below events that committed before this subscription: those are history, not news.
-      for (const id of await committedEventIdsAfter(p.db, { after: start, limit: BACKLOG_PAGE })) history.add(id);
     }
 
     for (let first = true; ; first = false) {
@@ -128,7 +115,7 @@ export async function* streamEvents(p: StreamParams): AsyncGenerator<StreamEvent
       if (p.lastEventId !== null) await assertNotPruned(p.db, last);
       for (const row of page.rows) {
         last = row.id;
-        if (windows.visible(row) && !history.has(row.id)) yield toStreamEvent(row);
+        if (windows.visible(row)) yield toStreamEvent(row);
       }
       if (page.rows.length < BACKLOG_PAGE) break;
     }
@@ -159,7 +146,7 @@ export async function* streamEvents(p: StreamParams): AsyncGenerator<StreamEvent
       if (row.type === "session.revoked" && row.payload.sessionId === p.sessionId) {
         throw new AppError("UNAUTHORIZED", "the session of this subscription was revoked; sign in again");
       }
-      if (windows.visible(row) && !history.has(row.id)) {
+      if (windows.visible(row)) {
         lastYieldAt = Date.now();
         yield toStreamEvent(row);
       }
