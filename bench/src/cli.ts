@@ -10,11 +10,12 @@ import type { Measure, Row } from "./lib/measure.js";
 import { fanout } from "./measures/fanout.js";
 import { idleMemory } from "./measures/idle-memory.js";
 import { rpc } from "./measures/rpc.js";
+import { shares } from "./measures/shares.js";
 import { startup } from "./measures/startup.js";
 import { writes } from "./measures/writes.js";
 
 /** Add a measure here: its `name` is also the argument that selects it. */
-const measures: Measure[] = [fanout, rpc, writes, idleMemory, startup];
+const measures: Measure[] = [fanout, rpc, writes, idleMemory, startup, shares];
 
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");
