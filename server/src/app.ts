@@ -99,9 +99,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   // After the websocket plugin: its own onRequest hook must mark upgrades first, so that a refused
   // upgrade's socket is destroyed once the 403 (or 503) is written.
-  registerConnectionCeiling(app, config.maxConnections);
+  const ceiling = registerConnectionCeiling(app, config.maxConnections);
   registerRequestGuards(app, config);
-  registerMetrics(app);
+  registerMetrics(app, deps.metrics, config.metricsToken, { connections: ceiling.open });
   registerHealthRoutes(app, deps);
   await app.register(githubAuthRoutes, { prefix: "/auth/github", deps });
   await app.register(invitePage, { deps });

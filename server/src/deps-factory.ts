@@ -4,6 +4,7 @@ import { createBus } from "./bus/index.js";
 import type { AppDeps } from "./deps.js";
 import type { Config } from "./env.js";
 import { createLimiter } from "./limits/limiter.js";
+import { createMetrics } from "./metrics.js";
 import { createConnectionRegistry } from "./realtime/connections.js";
 import { createEventHub } from "./realtime/event-hub.js";
 import { startRetention } from "./realtime/retention.js";
@@ -31,9 +32,16 @@ export async function openDeps(config: Config, logger: Logger): Promise<AppDeps 
     channelPrefix: config.redis.channelPrefix,
     logger,
   });
+  const metrics = createMetrics({ bus, database });
   const hub = createEventHub({ db: database.db, bus, logger });
   const connections = createConnectionRegistry();
-  const limiter = createLimiter({ redisUrl: config.redis.url, prefix: config.redis.channelPrefix, logger });
+  const limiter = createLimiter({
+    redisUrl: config.redis.url,
+    prefix: config.redis.channelPrefix,
+    logger,
+    onRedisDown: config.rateLimits.onRedisDown,
+    onRejected: (budget) => metrics.rateLimitRejections.inc({ budget }),
+  });
   // Revoking a session closes its WebSocket connections on every instance within a poll.
   hub.listen((row) => {
     if (row.type === "session.revoked" && typeof row.payload.sessionId === "string") connections.closeSession(row.payload.sessionId);
@@ -56,6 +64,7 @@ export async function openDeps(config: Config, logger: Logger): Promise<AppDeps 
     limiter,
     retention,
     sharePurge,
+    metrics,
     logger,
     async close() {
       retention.stop();

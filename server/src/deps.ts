@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import type { EventBus } from "./bus/index.js";
 import type { Config } from "./env.js";
 import type { Limiter } from "./limits/limiter.js";
+import type { Metrics } from "./metrics.js";
 import type { ConnectionRegistry } from "./realtime/connections.js";
 import type { EventHub } from "./realtime/event-hub.js";
 import type { Retention } from "./realtime/retention.js";
@@ -23,5 +24,7 @@ export interface AppDeps {
   retention: Retention;
   /** Removal of expired shares' rows (scheduled; `run` purges now). */
   sharePurge: SharePurge;
+  /** Prometheus metrics of this instance (GET /metrics). */
+  metrics: Metrics;
   logger: Logger;
 }

@@ -89,6 +89,7 @@ const envSchema = z.object({
     emptyAsUndefined,
     z.coerce.number({ error: "must be a number" }).int().min(1).max(1000000).default(5),
   ),
+  RATE_LIMIT_ON_REDIS_DOWN: z.preprocess(emptyAsUndefined, z.enum(["local", "open", "closed"]).default("local")),
   MAX_BATCH_SIZE: z.preprocess(emptyAsUndefined, z.coerce.number({ error: "must be a number" }).int().min(1).max(100).default(10)),
   MAX_TEAMS_PER_USER: z.preprocess(emptyAsUndefined, z.coerce.number({ error: "must be a number" }).int().min(1).max(100_000).default(100)),
   EVENT_RETENTION_DAYS: z.preprocess(emptyAsUndefined, z.coerce.number({ error: "must be a number" }).min(0.001).max(3650).default(30)),
@@ -147,6 +148,7 @@ const envSchema = z.object({
     emptyAsUndefined,
     z.coerce.number({ error: "must be a number" }).int().min(1).max(86_400).default(300),
   ),
+  METRICS_TOKEN: z.preprocess(emptyAsUndefined, z.string().min(16, "must be at least 16 characters").optional()),
   LOG_LEVEL: z.preprocess(emptyAsUndefined, z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info")),
   TRUST_PROXY: z
     .string()
@@ -188,7 +190,17 @@ export interface Config {
   /** Most time a client may take to send a whole request (headers and body), and its headers alone. */
   timeouts: { requestMs: number; headersMs: number };
   /** Calls a minute: per client address, per user, and the stricter per-procedure budgets (limits/budgets.ts). */
-  rateLimits: { perAddress: number; perUser: number; signIn: number; inviteAccept: number; pairing: number };
+  rateLimits: {
+    perAddress: number;
+    perUser: number;
+    signIn: number;
+    inviteAccept: number;
+    pairing: number;
+    /** What the limits do while Redis is unreachable (see limits/limiter.ts). */
+    onRedisDown: "local" | "open" | "closed";
+  };
+  /** Bearer token /metrics requires; undefined: /metrics is open. */
+  metricsToken: string | undefined;
   /** Most calls in one HTTP batch or one WebSocket message. */
   maxBatchSize: number;
   /** Live teams one user may belong to (their personal team included). */
@@ -384,7 +396,9 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       signIn: e.RATE_LIMIT_SIGN_IN_PER_MINUTE,
       inviteAccept: e.RATE_LIMIT_INVITE_ACCEPT_PER_MINUTE,
       pairing: e.RATE_LIMIT_PAIRING_PER_MINUTE,
+      onRedisDown: e.RATE_LIMIT_ON_REDIS_DOWN,
     },
+    metricsToken: e.METRICS_TOKEN,
     maxBatchSize: e.MAX_BATCH_SIZE,
     maxTeamsPerUser: e.MAX_TEAMS_PER_USER,
     eventRetentionMs: e.EVENT_RETENTION_DAYS * 86_400_000,

@@ -1,30 +1,41 @@
+import { timingSafeEqual } from "node:crypto";
 import type { FastifyInstance } from "fastify";
-import { collectDefaultMetrics, Histogram, Registry } from "prom-client";
+import type { Metrics } from "../metrics.js";
 
-/** Prometheus metrics. A registry per app, so several apps in one process (tests) never clash. */
-export function registerMetrics(app: FastifyInstance) {
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: "osmynt_" });
-  const duration = new Histogram({
-    name: "osmynt_http_request_duration_seconds",
-    help: "HTTP request duration by route and status",
-    labelNames: ["method", "route", "status"] as const,
-    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-    registers: [registry],
-  });
+function sameSecret(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/**
+ * GET /metrics (Prometheus text format) and the HTTP latency histogram. With METRICS_TOKEN set,
+ * a scrape must send `Authorization: Bearer <token>`; without it /metrics is open (keep it off
+ * the public listener then, as the deploy guide says).
+ */
+export function registerMetrics(app: FastifyInstance, metrics: Metrics, token: string | undefined, gauges: { connections(): number }) {
   app.addHook("onResponse", async (req, reply) => {
-    duration.observe(
-      {
-        method: req.method,
-        route: req.routeOptions.url ?? "unmatched",
-        status: String(reply.statusCode),
-      },
+    metrics.httpDuration.observe(
+      { method: req.method, route: req.routeOptions.url ?? "unmatched", status: String(reply.statusCode) },
       reply.elapsedTime / 1000,
     );
   });
-  app.get("/metrics", async (_req, reply) => {
-    reply.header("content-type", registry.contentType);
-    return registry.metrics();
+  const unwatch = metrics.watchServer({
+    connections: gauges.connections,
+    websockets: () => app.websocketServer?.clients.size ?? 0,
   });
-  return registry;
+  app.addHook("onClose", async () => {
+    unwatch();
+  });
+  app.get("/metrics", async (req, reply) => {
+    if (token !== undefined) {
+      const sent = req.headers.authorization?.match(/^Bearer\s+(\S+)\s*$/i)?.[1];
+      if (!sent || !sameSecret(sent, token)) {
+        reply.code(401).header("www-authenticate", 'Bearer realm="metrics"');
+        return { error: { code: "UNAUTHORIZED", message: "/metrics needs `Authorization: Bearer <METRICS_TOKEN>`" } };
+      }
+    }
+    reply.header("content-type", metrics.registry.contentType);
+    return metrics.registry.metrics();
+  });
 }

@@ -35,7 +35,8 @@ export function trpcErrorBody(status: number, message: string) {
  * type, rate limit). Under /trpc those still answer in tRPC's error shape with a clear message.
  */
 export function trpcFastifyErrorHandler(error: FastifyError, req: FastifyRequest, reply: FastifyReply) {
-  const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+  const status =
+    error.statusCode && ((error.statusCode >= 400 && error.statusCode < 500) || error.statusCode === 503) ? error.statusCode : 500;
   let message = status === 500 ? "Internal server error; the failure was logged" : error.message;
   if (error.code === "FST_ERR_CTP_BODY_TOO_LARGE")
     message = `Request body is larger than the limit of ${req.routeOptions.bodyLimit ?? "the server's"} bytes`;

@@ -21,7 +21,7 @@ export function perAddressStore(limiter: Limiter, budget: Budget): FastifyRateLi
   return class PerAddressStore {
     incr(key: string, callback: (error: Error | null, result?: { current: number; ttl: number }) => void) {
       limiter.take(PER_ADDRESS, budget, key).then(
-        (v) => callback(null, { current: v.used, ttl: v.resetMs }),
+        (v) => (v.unavailable ? callback(unavailableError()) : callback(null, { current: v.used, ttl: v.resetMs })),
         (error: Error) => callback(error),
       );
     }
@@ -29,6 +29,13 @@ export function perAddressStore(limiter: Limiter, budget: Budget): FastifyRateLi
       return this;
     }
   };
+}
+
+const UNAVAILABLE_MESSAGE = "Rate limits cannot be counted while Redis is unreachable (RATE_LIMIT_ON_REDIS_DOWN=closed); retry shortly";
+
+/** For @fastify/rate-limit: thrown to the error handler, which answers its status. */
+function unavailableError(): Error {
+  return Object.assign(new Error(UNAVAILABLE_MESSAGE), { statusCode: 503 });
 }
 
 const budgetLabels: Record<ProcedureBudget, string> = { signIn: "sign-in", inviteAccept: "invite acceptance", pairing: "device pairing" };
@@ -62,6 +69,7 @@ export async function countCall(ctx: Context, path: string, limiter: Limiter): P
     if (userId) checks.push({ name: `procedure:${special}`, budget, key: `user:${userId}`, what: `${what} for this user` });
   }
   const verdicts = await Promise.all(checks.map((c) => limiter.take(c.name, c.budget, c.key)));
+  if (verdicts.some((v) => v.unavailable)) throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message: UNAVAILABLE_MESSAGE });
   verdicts.forEach((v, i) => {
     const check = checks[i];
     if (!v.ok && check) throw tooMany(v.limit, check.what, v.resetMs);
@@ -75,5 +83,6 @@ export async function countCall(ctx: Context, path: string, limiter: Limiter): P
 export async function countBatch(ctx: Pick<Context, "config" | "meta">, calls: number, limiter: Limiter): Promise<void> {
   if (calls <= 1 || !ctx.meta.ip) return;
   const v = await limiter.take(PER_ADDRESS, budgetsOf(ctx.config).perAddress, addressKey(ctx.meta.ip), calls - 1);
+  if (v.unavailable) throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message: UNAVAILABLE_MESSAGE });
   if (!v.ok) throw tooMany(v.limit, "from this address", v.resetMs);
 }

@@ -10,6 +10,8 @@ export interface Budget {
 
 export interface Verdict {
   ok: boolean;
+  /** The count could not be taken (Redis unreachable and RATE_LIMIT_ON_REDIS_DOWN=closed): refuse with 503. */
+  unavailable?: boolean;
   /** Calls counted in the current window, this one included. */
   used: number;
   limit: number;
@@ -26,18 +28,31 @@ export interface Limiter {
 
 type Counter = RateLimiterMemory | RateLimiterRedis;
 
+/** What the limits do while Redis is unreachable (RATE_LIMIT_ON_REDIS_DOWN). */
+export type OnRedisDown = "local" | "open" | "closed";
+
 /**
  * Fixed-window counters (rate-limiter-flexible). With REDIS_URL every instance counts in Redis, so a
  * budget holds for the whole deployment, whichever instance or transport a call arrives on.
  *
- * If Redis is unreachable, each instance falls back to counting in its own memory (the library's
- * insurance limiter; no Redis round trip is even tried while the connection is not ready): the
- * limits stay on, only N instances then allow up to N times the budget between them. We chose
- * this over failing open (an outage would switch the limits off, exactly when someone may be
- * hammering) and over failing closed (a Redis outage would lock every user out of an engine whose
- * source of truth, PostgreSQL, is fine).
+ * If Redis is unreachable (no Redis round trip is even tried while the connection is not ready):
+ * - `local` (the default): each instance counts in its own memory (the library's insurance
+ *   limiter): the limits stay on, only N instances then allow up to N times the budget between
+ *   them. Chosen over failing open (an outage would switch the limits off, exactly when someone
+ *   may be hammering) and over failing closed (a Redis outage would lock every user out of an
+ *   engine whose source of truth, PostgreSQL, is fine);
+ * - `open`: every call is allowed until Redis is back;
+ * - `closed`: every counted call is refused with 503 SERVICE_UNAVAILABLE until Redis is back.
  */
-export function createLimiter(options: { redisUrl: string | undefined; prefix: string; logger: Logger }): Limiter {
+export function createLimiter(options: {
+  redisUrl: string | undefined;
+  prefix: string;
+  logger: Logger;
+  onRedisDown?: OnRedisDown;
+  /** Told of every refusal, by budget name (for the metrics). */
+  onRejected?: (name: string) => void;
+}): Limiter {
+  const onRedisDown = options.onRedisDown ?? "local";
   const log = options.logger.child({ component: "rate-limits" });
   let lastErrorLog = 0;
   const redis = options.redisUrl
@@ -71,7 +86,7 @@ export function createLimiter(options: { redisUrl: string | undefined; prefix: s
             ...common,
             storeClient: redis,
             rejectIfRedisNotReady: true,
-            insuranceLimiter: new RateLimiterMemory(common),
+            ...(onRedisDown === "local" ? { insuranceLimiter: new RateLimiterMemory(common) } : {}),
           })
         : new RateLimiterMemory(common);
       counters.set(id, counter);
@@ -92,9 +107,22 @@ export function createLimiter(options: { redisUrl: string | undefined; prefix: s
       try {
         return verdict(await counterFor(name, budget).consume(key, points), true, budget);
       } catch (outcome) {
-        if (outcome instanceof RateLimiterRes) return verdict(outcome, false, budget);
-        // Not reachable with the insurance limiter in place; never let counting break a request.
-        log.warn({ err: outcome }, "rate limit counting failed; call allowed");
+        if (outcome instanceof RateLimiterRes) {
+          options.onRejected?.(name);
+          return verdict(outcome, false, budget);
+        }
+        // Redis unreachable (with `local`, the insurance limiter answered instead and we are not here).
+        if (Date.now() - lastErrorLog > 10_000) {
+          lastErrorLog = Date.now();
+          log.warn(
+            { err: String(outcome), onRedisDown },
+            `rate limits cannot be counted; calls ${onRedisDown === "closed" ? "refused" : "allowed"}`,
+          );
+        }
+        if (onRedisDown === "closed") {
+          options.onRejected?.(`${name}:unavailable`);
+          return { ok: false, unavailable: true, used: 0, limit: budget.points, resetMs: 1000 };
+        }
         return { ok: true, used: 0, limit: budget.points, resetMs: 0 };
       }
     },

@@ -59,8 +59,19 @@ const limitCalls = t.middleware(async function limitCalls({ ctx, path, next }) {
   return next();
 });
 
+/** Every call's latency by procedure and outcome (the final code, after the mapping below). */
+const timeCalls = t.middleware(async function timeCalls({ ctx, path, type, next }) {
+  const started = performance.now();
+  const result = await next();
+  ctx.deps.metrics?.callDuration.observe(
+    { procedure: path, type, outcome: result.ok ? "ok" : result.error.code },
+    (performance.now() - started) / 1000,
+  );
+  return result;
+});
+
 /** Anyone may call it. */
-export const publicProcedure = t.procedure.use(mapDomainErrors).use(limitCalls);
+export const publicProcedure = t.procedure.use(timeCalls).use(mapDomainErrors).use(limitCalls);
 
 /** Needs a valid access token of an active session; narrows `ctx` to the signed-in user. */
 export const authedProcedure = publicProcedure

@@ -31,9 +31,18 @@ export const eventsRouter = router({
       bufferLimit: ctx.config.realtime.subscriptionBufferEvents,
       maxBufferedBytes: ctx.config.realtime.maxBufferedBytes,
     });
+    const metrics = ctx.deps.metrics;
+    metrics?.subscriptionsOpen.inc();
     try {
-      for await (const event of stream) yield tracked(event.id, event);
+      for await (const event of stream) {
+        yield tracked(event.id, event);
+        if (event.type !== "sync.checkpoint" && metrics) {
+          metrics.eventsDelivered.inc();
+          metrics.deliveryLag.observe(Math.max(0, Date.now() - Date.parse(event.createdAt)) / 1000);
+        }
+      }
     } finally {
+      metrics?.subscriptionsOpen.dec();
       release();
     }
   }),
