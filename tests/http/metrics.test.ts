@@ -1,5 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { inject } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { backend } from "../helpers/backend.js";
 import { rawCall, signUp } from "../helpers/factories.js";
 import { startServer, type TestServer } from "../helpers/server.js";
@@ -60,8 +59,11 @@ describe("/metrics after a scripted workload", () => {
 
     expect(value(scrape, 'osmynt_trpc_call_duration_seconds_count{procedure="teams.rename",type="mutation",outcome="ok"}')).toBe(3);
     expect(value(scrape, 'osmynt_trpc_call_duration_seconds_count{procedure="auth.me",type="query",outcome="UNAUTHORIZED"}')).toBe(1);
-    expect(value(scrape, 'osmynt_trpc_call_duration_seconds_count{procedure="auth.devLogin",type="mutation",outcome="TOO_MANY_REQUESTS"}')).toBeGreaterThanOrEqual(1);
-    const renameSeconds = value(scrape, 'osmynt_trpc_call_duration_seconds_sum{procedure="teams.rename",type="mutation",outcome="ok"}') ?? -1;
+    expect(
+      value(scrape, 'osmynt_trpc_call_duration_seconds_count{procedure="auth.devLogin",type="mutation",outcome="TOO_MANY_REQUESTS"}'),
+    ).toBeGreaterThanOrEqual(1);
+    const renameSeconds =
+      value(scrape, 'osmynt_trpc_call_duration_seconds_sum{procedure="teams.rename",type="mutation",outcome="ok"}') ?? -1;
     expect(renameSeconds).toBeGreaterThan(0);
     expect(renameSeconds).toBeLessThan(60);
     expect(value(scrape, "osmynt_websockets_open")).toBe(1);

@@ -1,8 +1,7 @@
 import postgres from "postgres";
-import { afterAll, describe, expect, it } from "vitest";
-import { inject } from "vitest";
+import { afterAll, describe, expect, inject, it } from "vitest";
 import { type EngineProcess, startEngineProcess, waitReady } from "../helpers/engine-process.js";
-import { rawCall, randomLogin, signUp } from "../helpers/factories.js";
+import { randomLogin, rawCall, signUp } from "../helpers/factories.js";
 import { mutate, steadyLoad, summarize } from "../helpers/outage-load.js";
 import { startPrivateRedis } from "../helpers/redis-process.js";
 import { startServer, type TestServer } from "../helpers/server.js";
