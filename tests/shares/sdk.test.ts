@@ -130,6 +130,38 @@ describe("SDK: shareCode, openShare, live", () => {
     expect(await bob.shares.backfill()).toBe(0);
   });
 
+  it("Bob pairs a new device by SAS; approving it forwards the old shares, so it reads them with no backfill call", async () => {
+    shareId ??= (await alice.shares.shareCode({ teamId, ...secret })).id;
+    const older = (await alice.shares.shareCode({ userId: bob.userId, ...secret, title: "direct, before the pairing" })).id;
+    const fresh = device((await ok(call(server, "auth.devLogin", null, { login: sessions.bob.user.login }))) as TestSession);
+    let shown: string | undefined;
+    const [paired, approved] = await Promise.all([
+      fresh.devices.pairNewDevice({
+        name: "b-new",
+        showCode: (code) => {
+          shown = code;
+        },
+        pollMs: 50,
+      }),
+      bob.devices.approveNewDevice({
+        enterCode: async () => {
+          while (!shown) await new Promise((r) => setTimeout(r, 20));
+          return shown;
+        },
+        pollMs: 50,
+      }),
+    ]);
+    expect(approved.deviceId).toBe(paired.deviceId);
+    expect(approved.backfillError).toBeUndefined();
+    expect(approved.forwarded).toBeGreaterThanOrEqual(2);
+    // No backfill() anywhere: the new device reads both old shares through signed forward records it verifies.
+    expect(await fresh.shares.openShare(shareId)).toMatchObject(secret);
+    expect(await fresh.shares.openShare(older)).toMatchObject({ ...secret, title: "direct, before the pairing" });
+    const got = await ok(call(server, "shares.get", sessions.bob, { id: older, deviceId: paired.deviceId }));
+    expect(got.forward).toMatchObject({ forwarderUserId: bob.userId });
+    expect(await bob.shares.backfill()).toBe(0);
+  });
+
   it("retries once when the server says the device set changed, sealing for the devices it missed", async () => {
     const aliceViaProxy = device(sessions.alice, proxy.url);
     await aliceViaProxy.keyStore.set("osmynt.device", (await alice.keyStore.get("osmynt.device")) as string);

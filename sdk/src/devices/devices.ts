@@ -127,7 +127,8 @@ export function createDevices(client: KeysClient, options: DevicesOptions) {
     }));
   }
 
-  const internals: DeviceInternals = { client, store, keyName, myself, myLog, myActiveLog, thisDevice, trust };
+  const afterApprove = new Set<AfterApprove>();
+  const internals: DeviceInternals = { client, store, keyName, myself, myLog, myActiveLog, thisDevice, trust, afterApprove };
   const base = {
     /** The keys of this device, or null before `register`/pairing. */
     thisDevice: () => loadDeviceKeys(store, keyName),
@@ -260,7 +261,16 @@ export interface DeviceInternals {
   myActiveLog(): Promise<{ log: TrustedLog; device: DeviceKeys }>;
   thisDevice(): Promise<DeviceKeys>;
   trust(userId: string, links: readonly unknown[], login?: string): Promise<TrustedLog>;
+  /**
+   * Run by `approveNewDevice` once the new device is in the log, in the approving device's
+   * process: the shares layer registers its backfill here, so the new device can read old shares
+   * without anyone calling `backfill()`.
+   */
+  afterApprove: Set<AfterApprove>;
 }
+
+/** Work to do on the approving device after a new device was added; resolves to how many shares it forwarded. */
+export type AfterApprove = (added: { deviceId: string }) => Promise<number>;
 
 export type Devices = ReturnType<typeof createDevices>;
 

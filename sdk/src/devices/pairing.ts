@@ -63,7 +63,7 @@ function sleep(ms: number, signal: AbortSignal | undefined) {
  * and the device is added only by a link both devices signed.
  */
 export function pairingFlows(internals: DeviceInternals) {
-  const { client, store, keyName, myself, myActiveLog, trust } = internals;
+  const { client, store, keyName, myself, myActiveLog, trust, afterApprove } = internals;
 
   async function waitFor(pairingId: string, status: Status, options: PairingWaitOptions): Promise<Pairing> {
     const deadline = Date.now() + (options.timeoutMs ?? 300_000);
@@ -201,7 +201,7 @@ export function pairingFlows(internals: DeviceInternals) {
         pairingId?: string;
         enterCode: (request: { deviceId: string; name: string }) => string | Promise<string>;
       } & PairingWaitOptions,
-    ): Promise<{ deviceId: string; pairingId: string }> {
+    ): Promise<{ deviceId: string; pairingId: string; forwarded: number; backfillError?: unknown }> {
       const user = await myself();
       const { device } = await myActiveLog();
       const pairingId = params.pairingId ?? (await firstPending(params));
@@ -237,10 +237,27 @@ export function pairingFlows(internals: DeviceInternals) {
           createdAt: theirs.createdAt,
         });
         await client.keys.addDevice.mutate({ link: await signLink(body, device, theirs.reverseSignature), pairingId });
-        return { deviceId: offer.deviceId, pairingId };
+        return { deviceId: offer.deviceId, pairingId, ...(await runAfterApprove(offer.deviceId)) };
       });
     },
   };
+
+  /**
+   * The approving device forwards the shares it can read to the new one (the shares layer's
+   * backfill, when one is attached). The device is added whatever happens here, so a failure is
+   * reported with the result, not thrown: `backfill()` can be run again later.
+   */
+  async function runAfterApprove(deviceId: string): Promise<{ forwarded: number; backfillError?: unknown }> {
+    let forwarded = 0;
+    for (const hook of afterApprove) {
+      try {
+        forwarded += await hook({ deviceId });
+      } catch (error) {
+        return { forwarded, backfillError: error };
+      }
+    }
+    return { forwarded };
+  }
 
   async function firstPending(options: PairingWaitOptions): Promise<string> {
     const deadline = Date.now() + (options.timeoutMs ?? 300_000);

@@ -128,7 +128,7 @@ export function createShares(client: SharesClient, devices: Devices) {
     };
   }
 
-  return {
+  const api = {
     /**
      * Encrypts `code` and its context for a team or one teammate and uploads it. One content key,
      * wrapped for every active device in the verified logs of the recipients and of this user. When
@@ -226,6 +226,9 @@ export function createShares(client: SharesClient, devices: Devices) {
       return done;
     },
   };
+  // A device that approves a new one forwards its shares to it at once (approveNewDevice runs this).
+  devices.internals.afterApprove.add(() => api.backfill());
+  return api;
 }
 
 export type Shares = ReturnType<typeof createShares>;
