@@ -36,10 +36,13 @@ const rowsOf = (result: unknown) => (Array.isArray(result) ? result : (result as
  */
 export async function recordEvents(tx: Transaction, rows: NewEvent[]): Promise<EventRow[]> {
   if (rows.length === 0) return [];
-  await tx.execute(
-    sql`select pg_advisory_xact_lock_shared(${WRITER_MARK_BASE.toString()}::bigint + (select case when is_called then last_value + 1 else last_value end from events_id_seq))`,
-  );
-  const inserted = await tx.insert(events).values(rows).returning();
+  // Each row's id takes the mark and then draws, in one expression of the insert itself (no extra
+  // round trip): the subquery's lock runs before the outer nextval, so the mark is at or below the id.
+  const markThenDraw = sql`(select nextval('events_id_seq') from (select pg_advisory_xact_lock_shared(${WRITER_MARK_BASE.toString()}::bigint + (select case when is_called then last_value + 1 else last_value end from events_id_seq))) as mark)`;
+  const inserted = await tx
+    .insert(events)
+    .values(rows.map((row) => ({ ...row, id: markThenDraw })))
+    .returning();
   await recordMembershipWindows(tx, inserted);
   return inserted;
 }
