@@ -1,4 +1,6 @@
+import { schema } from "@osmynt/db";
 import { createRevokeLink } from "@osmynt/sdk/crypto";
+import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { randomLogin, signUp } from "../helpers/factories.js";
 import { startServer, type TestServer } from "../helpers/server.js";
@@ -144,6 +146,12 @@ describe("backfill and devices", () => {
     await ok(call(server, "keys.revoke", w.alice.session, { link: await createRevokeLink(state, w.alice.keys, w.alice2.keys.deviceId) }));
     expectError(await call(server, "shares.get", w.alice.session, { id, deviceId: w.alice2.keys.deviceId }), "FORBIDDEN", /revoked/);
     expect(await read(server, w.alice, id)).toEqual(payload);
+    // Its wrapped keys went with the revocation; the other devices' stay.
+    const wraps = await server.deps.db
+      .select({ deviceId: schema.shareRecipients.deviceId })
+      .from(schema.shareRecipients)
+      .where(eq(schema.shareRecipients.shareId, id));
+    expect(wraps.map((r) => r.deviceId).sort()).toEqual([w.alice.keys.deviceId, w.bob.keys.deviceId].sort());
   });
 });
 

@@ -196,6 +196,18 @@ export async function getShareForDevice(db: Executor, params: { id: string; user
   };
 }
 
+/**
+ * Drops every wrapped key held for a device (at its revocation): the server hands a revoked device
+ * nothing anyway, and keeping keys wrapped to a device that may be lost or stolen serves no one.
+ */
+export async function deleteDeviceWraps(tx: Transaction, params: { userId: string; deviceId: string }): Promise<number> {
+  const gone = await tx
+    .delete(shareRecipients)
+    .where(and(eq(shareRecipients.userId, params.userId), eq(shareRecipients.deviceId, params.deviceId)))
+    .returning({ shareId: shareRecipients.shareId });
+  return gone.length;
+}
+
 /** Who already holds a wrapped key of the share (user, device). */
 export async function listShareWrapHolders(db: Executor, params: { shareId: string }): Promise<{ userId: string; deviceId: string }[]> {
   return db

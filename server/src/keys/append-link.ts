@@ -2,6 +2,7 @@ import {
   AppError,
   appendDeviceLink,
   completePairing,
+  deleteDeviceWraps,
   listTeamIdsForUser,
   lockDeviceLog,
   readDeviceLogState,
@@ -65,6 +66,8 @@ async function checkAndStore(tx: Transaction, deps: Pick<AppDeps, "config">, par
     state: state as unknown as Record<string, unknown>,
     devices: devicesOf(state),
   });
+  // A revoked device is never served a key again; its wrapped keys go with the revocation.
+  if (link.type === "revoke_device") await deleteDeviceWraps(tx, { userId, deviceId: link.deviceId });
   await recordAudit(tx, {
     teamId: null,
     actorId: userId,
