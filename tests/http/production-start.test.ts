@@ -46,3 +46,39 @@ describe("a production engine refuses weak settings at start-up", () => {
     expect(output).not.toMatch(/osmynt engine ready/);
   });
 });
+
+describe("the container image's start command from a pruned production install", () => {
+  it("serves /ready from a production-only install of the server (what docs/deploy/Dockerfile builds)", async () => {
+    const { execFileSync } = await import("node:child_process");
+    const { mkdtempSync, rmSync } = await import("node:fs");
+    const { join } = await import("node:path");
+    const { startEngineProcess, waitReady } = await import("../helpers/engine-process.js");
+    const dir = mkdtempSync(join(tmpdir(), "osmynt-image-"));
+    try {
+      // The committed tree, as `COPY . .` sees it (minus ignored files), then the Dockerfile's install.
+      execFileSync("sh", ["-c", `git archive HEAD | tar -x -C '${dir}'`], { cwd: repoRoot });
+      execFileSync("pnpm", ["install", "--frozen-lockfile", "--prod", "--offline", "--filter", "@osmynt/server..."], {
+        cwd: dir,
+        stdio: "pipe",
+        env: { ...process.env, CI: "true" },
+      });
+      const engine = await startEngineProcess(
+        { NODE_ENV: "production", HOST: "127.0.0.1", OSMYNT_DATA_DIR: join(dir, "data"), JWT_SECRET: "q8Xv2LmN4pR7tY1wZ3bC6dF9gH0jK5sA" },
+        { cwd: join(dir, "server"), command: [process.execPath, "--conditions=osmynt-source", "--import", "tsx", "src/main.ts"] },
+      );
+      try {
+        await waitReady(engine);
+        const ready = (await (await fetch(`${engine.url}/ready`)).json()) as { status: string };
+        expect(ready.status).toBe("ready");
+        // Only the server and the packages it imports were installed: not the tests' dependencies.
+        const { existsSync } = await import("node:fs");
+        expect(existsSync(join(dir, "tests", "node_modules"))).toBe(false);
+        expect(await engine.stop()).toEqual({ code: 0, signal: null });
+      } finally {
+        await engine.stop();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 600_000);
+});
