@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rawCall } from "../helpers/factories.js";
 import { startServer, type TestServer } from "../helpers/server.js";
@@ -18,6 +19,14 @@ afterAll(async () => {
   await server?.close();
 });
 
+/** An uncompressed P-256 point, base64url: a valid ephemeral key, so that only the id is wrong. */
+function p256Point(): string {
+  const jwk = generateKeyPairSync("ec", { namedCurve: "P-256" }).publicKey.export({ format: "jwk" });
+  return Buffer.concat([Buffer.from([4]), Buffer.from(jwk.x as string, "base64url"), Buffer.from(jwk.y as string, "base64url")]).toString(
+    "base64url",
+  );
+}
+
 type Case = [label: string, path: string, input: () => unknown, message: RegExp];
 
 const cases: Case[] = [
@@ -33,9 +42,18 @@ const cases: Case[] = [
   ["NUL in a session id", "auth.sessions.revoke", () => ({ sessionId: "ses_\u0000" }), /sessionId/],
   ["a team id where a session id belongs", "auth.sessions.revoke", () => ({ sessionId: f.teamId }), /sessionId is not a session id/],
   ["NUL in a refresh token", "auth.refresh", () => ({ refreshToken: "osr_\u0000" }), /refreshToken/],
+  // Found by the fuzz battery: a lone UTF-16 surrogate passed the edge and PostgreSQL refused it
+  // (SQLSTATE 22021), which the answer then named.
+  ["a lone surrogate in a user id", "keys.forUser", () => ({ userId: "usr_a\ud800b" }), /userId/],
+  [
+    "a lone surrogate in a pairing device id",
+    "keys.pairing.respond",
+    () => ({ pairingId: "pair_x", deviceId: "dev_\udfff", ephemeralKey: p256Point() }),
+    /deviceId/,
+  ],
 ];
 
-const queries = new Set(["teams.audit", "teams.invites.list"]);
+const queries = new Set(["teams.audit", "teams.invites.list", "keys.forUser"]);
 
 describe("hostile ids and text → BAD_REQUEST naming the field, no error log, no change", () => {
   it.each(cases)("%s", async (_label, path, input, message) => {
@@ -46,7 +64,7 @@ describe("hostile ids and text → BAD_REQUEST naming the field, no error log, n
       ? await call(server, path, f.owner, input())
       : await rawCall(server, path, { kind: queries.has(path) ? "query" : "mutation", input: input(), token: f.owner.accessToken });
     expectTrpcError(response, "BAD_REQUEST", message);
-    expect(JSON.stringify(response.body)).not.toMatch(/select |insert |update |delete from|pglite|postgres/i);
+    expect(JSON.stringify(response.body)).not.toMatch(/select |insert |update |delete from|pglite|postgres|SQLSTATE/i);
     const newLogs = server.logs.slice(logged).map((line) => JSON.parse(line) as { level: number; msg: string });
     expect(newLogs.filter((l) => l.level >= 50)).toEqual([]);
     expect(await scopedState(server, { teamIds: [f.teamId], userIds: people })).toEqual(before);

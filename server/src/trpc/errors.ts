@@ -48,9 +48,11 @@ export function sqlStateOf(error: unknown): string | undefined {
 export function inputRefusedByDatabase(error: unknown): TRPCError | undefined {
   const state = sqlStateOf(error);
   if (!state || !INPUT_SQLSTATE.test(state)) return undefined;
+  // The SQLSTATE stays in the cause, for the server's eyes: the answer names no database detail.
   return new TRPCError({
     code: "BAD_REQUEST",
-    message: `A value in the input cannot be stored or compared (malformed text, or a number or string out of range; SQLSTATE ${state})`,
+    message: "A value in the input cannot be stored or compared (malformed text, or a number or string out of range)",
+    cause: new Error(`the database refused an input value (SQLSTATE ${state})`),
   });
 }
 

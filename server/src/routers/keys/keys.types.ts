@@ -15,7 +15,7 @@ const text = (what: string, max: number) =>
   z
     .string()
     .max(max, `${what} is at most ${max} characters`)
-    .regex(/^[^\p{Cc}]*$/u, `${what} must not contain control characters`);
+    .regex(/^[^\p{Cc}\p{Cs}]*$/u, `${what} must not contain control characters or lone surrogates`);
 
 const id = (what: string) => text(what, 128).min(1, `${what} is required`);
 

@@ -12,7 +12,7 @@ const deviceId = z
   .string()
   .min(1, "deviceId is required")
   .max(128, "deviceId is at most 128 characters")
-  .regex(/^[^\p{Cc}]*$/u, "deviceId must not contain control characters");
+  .regex(/^[^\p{Cc}\p{Cs}]*$/u, "deviceId must not contain control characters or lone surrogates");
 
 export const pairingIdSchema = z
   .string()
@@ -31,7 +31,7 @@ export const pairingRequestSchema = z.object({
   name: z
     .string()
     .max(128, "name is at most 128 characters")
-    .regex(/^[^\p{Cc}]*$/u, "name must not contain control characters"),
+    .regex(/^[^\p{Cc}\p{Cs}]*$/u, "name must not contain control characters or lone surrogates"),
   signingKey: point("signingKey"),
   kemKey: point("kemKey"),
   commitment: b64("commitment", 64),
