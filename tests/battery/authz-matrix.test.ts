@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startServer, type TestServer } from "../helpers/server.js";
 import { matrix } from "./authz-table.js";
 import { callProcedure, routerProcedures } from "./procedures.js";
-import { baseActors, buildWorld, tokenOf, type World } from "./world.js";
+import { type Actor, baseActors, buildWorld, tokenOf, type World } from "./world.js";
 
 // Every procedure of the router × every actor → the outcome the table (authz-table.ts) expects,
 // over real HTTP (subscriptions as SSE), on the backend of this run.
@@ -41,15 +41,15 @@ describe("the authorization matrix covers the router", () => {
 describe.each(procedures.filter((p) => p.path in matrix))("$path", ({ path, kind }) => {
   const entry = matrix[path];
   let shared: World | undefined;
-  const worldFor = async () => {
-    if (entry?.fresh) return buildWorld(server);
+  const worldFor = async (actor: Actor) => {
+    if (entry?.fresh === true || (Array.isArray(entry?.fresh) && entry.fresh.includes(actor))) return buildWorld(server);
     shared ??= await buildWorld(server);
     return shared;
   };
   it.each([...(entry?.actors ?? baseActors)])("%s", async (actor) => {
     if (!entry) return;
-    const world = await worldFor();
-    const answer = await callProcedure(server, path, kind, entry.input(world, actor), tokenOf(world, actor));
+    const world = await worldFor(actor);
+    const answer = await callProcedure(server, path, kind, await entry.input(world, actor), tokenOf(world, actor));
     expect(answer.outcome, `${path} as ${actor}: ${answer.text.slice(0, 500)}`).toBe(entry.expect[actor]);
     expect(answer.text).not.toMatch(/"stack"|node_modules|\bat [\w.]+ \(/);
   });

@@ -16,15 +16,30 @@
  *        procedures. Every actor of `baseActors` must end up with an outcome.
  *   2. If a successful call consumes what it acts on (deletes, leaves, removes, spends a token),
  *      set `fresh: true`: every actor then gets a world of their own.
- *   3. Device roles: set `actors: [...baseActors, "activeDevice", "revokedDevice",
- *      "otherUsersDevice"]` and give their outcomes in `expect`; build those actors in
- *      `tokenOf`/`deviceActors` in world.ts (a device actor calls with its user's token and puts
- *      its device id in the input: `input(world, actor)` receives the actor for that).
+ *   3. Device roles (keys.* and shares.*): set `actors: withDevices` and give the outcomes of
+ *      `activeDevice`, `revokedDevice` and `otherUsersDevice` (`devices({...})`, or `asMember(...)`
+ *      when no device is part of the input). A device actor calls with the member's token; put
+ *      `deviceOf(world, actor)` (its device, keys included) in the input, and sign with it.
  *   4. Run `pnpm --filter @osmynt/tests exec vitest run battery/authz-matrix.test.ts`.
  */
 import { generateKeyPairSync, randomBytes } from "node:crypto";
-import { randomLogin } from "../helpers/factories.js";
-import { type Actor, baseActors, teamActors, type World } from "./world.js";
+import { schema } from "@osmynt/db";
+import {
+  createAddDeviceLink,
+  createRevokeLink,
+  createRootLink,
+  createRotateKemLink,
+  forwardShare,
+  generateDeviceKeys,
+  generateKemKey,
+  generateRecoveryCode,
+  sealShare,
+  verifyDeviceLog,
+} from "@osmynt/sdk/crypto";
+import { and, eq } from "drizzle-orm";
+import { randomLogin, rawCall } from "../helpers/factories.js";
+import { addDevice, type Device, logOf, newShareId, ok, targetLogs } from "../shares/helpers.js";
+import { type Actor, baseActors, deviceActorNames, deviceOf, sessionOf, teamActors, type World } from "./world.js";
 
 export type Outcome =
   | "ok"
@@ -38,12 +53,12 @@ export type Outcome =
   | "BAD_GATEWAY";
 
 export interface MatrixEntry {
-  input: (world: World, actor: Actor) => unknown;
+  input: (world: World, actor: Actor) => unknown | Promise<unknown>;
   expect: Partial<Record<Actor, Outcome>>;
   /** Which actors call; `baseActors` unless the entry adds device roles. */
   actors?: readonly Actor[];
-  /** Each actor gets a world of their own (the call consumes what it acts on). */
-  fresh?: boolean;
+  /** Each actor (or each listed one) gets a world of their own (the call consumes what it acts on). */
+  fresh?: boolean | readonly Actor[];
 }
 
 const refusedSession = { anonymous: "UNAUTHORIZED", expiredToken: "UNAUTHORIZED", revokedSession: "UNAUTHORIZED" } as const;
@@ -69,6 +84,84 @@ const team = (roles: { member: Outcome; admin: Outcome; owner: Outcome }, outsid
   ...roles,
 });
 
+/** Every base actor, then the member as each of their device roles. */
+const withDevices = [...baseActors, ...deviceActorNames] as const;
+const isDeviceActor = (a: Actor) => (deviceActorNames as readonly Actor[]).includes(a);
+const signedInActor = (a: Actor) => isDeviceActor(a) || (teamActors as readonly Actor[]).includes(a);
+
+/** Outcomes of the device actors. */
+const devices = (o: { activeDevice: Outcome; revokedDevice: Outcome; otherUsersDevice: Outcome }) => o;
+
+/** Device actors get the member's outcome: for procedures where no device is part of the input. */
+const asMember = (e: Partial<Record<Actor, Outcome>>): Partial<Record<Actor, Outcome>> => ({
+  ...e,
+  activeDevice: e.member as Outcome,
+  revokedDevice: e.member as Outcome,
+  otherUsersDevice: e.member as Outcome,
+});
+
+/** The verified log of the user the actor calls as. */
+const logFor = (w: World, a: Actor) => logOf(w.server, sessionOf(w, a), sessionOf(w, a).user.id);
+
+/**
+ * The log a device signs a share or forward with. The SDK refuses to for a device its own log does
+ * not show active, so the revoked device signs with the member's log as it was before the
+ * revocation. Another user's device can only sign as that user (the SDK checks the log is the
+ * signer's): the member then sends an envelope or forward naming someone else.
+ */
+async function signerLog(w: World, a: Actor, by?: Device) {
+  if (a !== "revokedDevice") return logOf(w.server, by ? by.session : sessionOf(w, a), signerUserId(w, a, by));
+  const answer = await ok(
+    rawCall(w.server, "keys.forUser", { kind: "query", input: { userId: w.member.user.id }, token: w.member.accessToken }),
+  );
+  const links = answer.links as { type: string; deviceId: string }[];
+  const revokedAt = links.findIndex((l) => l.type === "revoke_device" && l.deviceId === w.memberRevoked.keys.deviceId);
+  return verifyDeviceLog(links.slice(0, revokedAt), { userId: w.member.user.id });
+}
+
+/** Whose share or forward the actor's device signs: its own user's (another user's device signs as that user). */
+function signerUserId(w: World, a: Actor, by?: Device): string {
+  if (by) return by.userId;
+  return a === "otherUsersDevice" ? w.owner.user.id : sessionOf(w, a).user.id;
+}
+
+/** The active first device of the user the actor calls as (device actors: the member's). */
+const ownDevice = (w: World, a: Actor): Device =>
+  isDeviceActor(a)
+    ? w.devices.member
+    : w.devices[(teamActors as readonly Actor[]).includes(a) ? (a as (typeof teamActors)[number]) : "owner"];
+
+/**
+ * A forward of the world's share, by `by` (which holds a wrap of it: the owner's, admin's and
+ * member's devices, and the member's revoked one, sealed before its revocation), to a device the
+ * member adds now. The wrap is read from the database: a revoked device cannot fetch its own.
+ */
+async function forwardToNewMemberDevice(w: World, by: Device, actor: Actor) {
+  await addDevice(w.server, w.devices.member);
+  const got = await ok(
+    rawCall(w.server, "shares.get", {
+      kind: "query",
+      input: { id: w.shareId, deviceId: w.devices.owner.keys.deviceId },
+      token: w.owner.accessToken,
+    }),
+  );
+  const { shareRecipients: r } = schema;
+  const [wrap] = await w.server.deps.db
+    .select({ userId: r.userId, deviceId: r.deviceId, kemKeyId: r.kemKeyId, enc: r.enc, wrappedKey: r.wrappedKey })
+    .from(r)
+    .where(and(eq(r.shareId, w.shareId), eq(r.deviceId, by.keys.deviceId)));
+  if (!wrap) throw new Error(`device ${by.keys.deviceId} holds no wrap of the world's share`);
+  const result = await forwardShare({
+    envelope: got.envelope,
+    wrap,
+    me: { userId: signerUserId(w, actor, by), keys: by.keys, log: await signerLog(w, actor, by) },
+    senderLog: await logOf(w.server, w.owner, w.owner.user.id),
+    expected: { shareId: w.shareId },
+    to: [await logOf(w.server, w.owner, w.member.user.id)],
+  });
+  return { id: w.shareId, forward: result.forward, recipients: result.wraps };
+}
+
 /** An uncompressed P-256 point (65 bytes from 0x04), base64url: what key fields want. */
 function p256Point(): string {
   const jwk = generateKeyPairSync("ec", { namedCurve: "P-256" }).publicKey.export({ format: "jwk" });
@@ -79,13 +172,6 @@ function p256Point(): string {
 
 const unknownId = (prefix: string) => `${prefix}_${randomBytes(15).toString("base64url")}`;
 const b64 = (n: number) => randomBytes(n).toString("base64url");
-const recipient = (w: World) => ({
-  userId: w.member.user.id,
-  deviceId: unknownId("dev"),
-  kemKeyId: b64(16),
-  enc: p256Point(),
-  wrappedKey: b64(48),
-});
 
 /** A well-formed device link that no server accepts: its signature is random bytes. */
 const unsignedLink = (world: World, actor: Actor, type: "root" | "add_device" | "add_recovery" | "revoke_device" | "rotate_kem") => ({
@@ -174,17 +260,61 @@ export const matrix: Record<string, MatrixEntry> = {
   "teams.audit": { input: (w) => ({ teamId: w.teamId }), expect: team({ member: "FORBIDDEN", admin: "ok", owner: "ok" }) },
 
   // ---- keys ----
-  "keys.mine": { input: () => undefined, expect: signedIn("ok") },
-  "keys.forTeam": { input: (w) => ({ teamId: w.teamId }), expect: team({ member: "ok", admin: "ok", owner: "ok" }) },
+  // Device actors are the member calling as one device (world.ts); where no device is in the
+  // input they must get what the member gets.
+  "keys.mine": { input: () => undefined, expect: asMember(signedIn("ok")), actors: withDevices },
+  "keys.forTeam": {
+    input: (w) => ({ teamId: w.teamId }),
+    expect: asMember(team({ member: "ok", admin: "ok", owner: "ok" })),
+    actors: withDevices,
+  },
   // Only users I share a team with.
-  "keys.forUser": { input: (w) => ({ userId: w.target.user.id }), expect: team({ member: "ok", admin: "ok", owner: "ok" }) },
-  // Appends to one's own device log: a forged root is refused, and nobody without a log appends to it.
-  "keys.register": { input: (w, a) => ({ link: unsignedLink(w, a, "root") }), expect: signedIn("FORBIDDEN") },
-  "keys.addDevice": { input: (w, a) => ({ link: unsignedLink(w, a, "add_device") }), expect: signedIn("PRECONDITION_FAILED") },
-  "keys.addRecovery": { input: (w, a) => ({ link: unsignedLink(w, a, "add_recovery") }), expect: signedIn("PRECONDITION_FAILED") },
-  "keys.revoke": { input: (w, a) => ({ link: unsignedLink(w, a, "revoke_device") }), expect: signedIn("PRECONDITION_FAILED") },
-  "keys.rotate": { input: (w, a) => ({ link: unsignedLink(w, a, "rotate_kem") }), expect: signedIn("PRECONDITION_FAILED") },
-  "keys.pairing.pending": { input: () => undefined, expect: signedIn("ok") },
+  "keys.forUser": {
+    input: (w) => ({ userId: w.target.user.id }),
+    expect: asMember(team({ member: "ok", admin: "ok", owner: "ok" })),
+    actors: withDevices,
+  },
+  // Everyone signed in has a log already: a second root is CONFLICT, whoever signs it.
+  "keys.register": {
+    input: async (w, a) => ({ link: await createRootLink(sessionOf(w, a).user.id, deviceOf(w, a).keys) }),
+    expect: { ...signedIn("CONFLICT"), ...devices({ activeDevice: "CONFLICT", revokedDevice: "CONFLICT", otherUsersDevice: "CONFLICT" }) },
+    actors: withDevices,
+  },
+  // Links signed by the actor's device on its user's log: a revoked device, or another user's,
+  // may not sign.
+  "keys.addDevice": {
+    input: async (w, a) => ({ link: await createAddDeviceLink(await logFor(w, a), deviceOf(w, a).keys, await generateDeviceKeys()) }),
+    expect: { ...signedIn("ok"), ...devices({ activeDevice: "ok", revokedDevice: "FORBIDDEN", otherUsersDevice: "FORBIDDEN" }) },
+    actors: withDevices,
+  },
+  "keys.addRecovery": {
+    input: async (w, a) => ({
+      link: await createAddDeviceLink(await logFor(w, a), deviceOf(w, a).keys, (await generateRecoveryCode()).keys),
+    }),
+    expect: { ...signedIn("ok"), ...devices({ activeDevice: "ok", revokedDevice: "FORBIDDEN", otherUsersDevice: "FORBIDDEN" }) },
+    actors: withDevices,
+    // a second recovery key needs the first revoked: the member's device roles get worlds of their own
+    fresh: deviceActorNames,
+  },
+  "keys.revoke": {
+    input: async (w, a) => {
+      if (!signedInActor(a)) return { link: unsignedLink(w, a, "revoke_device") };
+      const spare = await addDevice(w.server, ownDevice(w, a));
+      return { link: await createRevokeLink(await logFor(w, a), deviceOf(w, a).keys, spare.keys.deviceId) };
+    },
+    expect: { ...signedIn("ok"), ...devices({ activeDevice: "ok", revokedDevice: "FORBIDDEN", otherUsersDevice: "FORBIDDEN" }) },
+    actors: withDevices,
+    fresh: true,
+  },
+  "keys.rotate": {
+    input: async (w, a) => ({
+      link: await createRotateKemLink(await logFor(w, a), deviceOf(w, a).keys, (await generateKemKey()).kemPublicKey),
+    }),
+    expect: { ...signedIn("ok"), ...devices({ activeDevice: "ok", revokedDevice: "FORBIDDEN", otherUsersDevice: "FORBIDDEN" }) },
+    actors: withDevices,
+    fresh: true,
+  },
+  "keys.pairing.pending": { input: () => undefined, expect: asMember(signedIn("ok")), actors: withDevices },
   "keys.pairing.init": {
     input: () => ({
       transactionId: b64(16),
@@ -194,46 +324,124 @@ export const matrix: Record<string, MatrixEntry> = {
       kemKey: p256Point(),
       commitment: b64(32),
     }),
-    // only a signed-in user with a registered device may start pairing from a new one
-    expect: signedIn("PRECONDITION_FAILED"),
+    // anyone signed in with a registered device may start pairing a new one (each opens one:
+    // the member's three device actors get worlds of their own, a user may have three open)
+    expect: asMember(signedIn("ok")),
+    actors: withDevices,
+    fresh: deviceActorNames,
   },
-  "keys.pairing.get": { input: () => ({ pairingId: unknownId("pair") }), expect: signedIn("NOT_FOUND") },
+  "keys.pairing.get": { input: () => ({ pairingId: unknownId("pair") }), expect: asMember(signedIn("NOT_FOUND")), actors: withDevices },
+  // The answering device must be an active device of the caller's own.
   "keys.pairing.respond": {
-    input: () => ({ pairingId: unknownId("pair"), deviceId: unknownId("dev"), ephemeralKey: p256Point() }),
-    expect: signedIn("FORBIDDEN"),
+    input: async (w, a) => {
+      if (!isDeviceActor(a)) return { pairingId: unknownId("pair"), deviceId: unknownId("dev"), ephemeralKey: p256Point() };
+      const request = {
+        transactionId: b64(16),
+        deviceId: unknownId("dev"),
+        name: "new",
+        signingKey: p256Point(),
+        kemKey: p256Point(),
+        commitment: b64(32),
+      };
+      const pairing = await rawCall(w.server, "keys.pairing.init", { input: request, token: w.memberOther.accessToken });
+      return { pairingId: pairing.body.result.data.pairingId, deviceId: deviceOf(w, a).keys.deviceId, ephemeralKey: p256Point() };
+    },
+    expect: { ...signedIn("FORBIDDEN"), ...devices({ activeDevice: "ok", revokedDevice: "FORBIDDEN", otherUsersDevice: "FORBIDDEN" }) },
+    actors: withDevices,
+    fresh: deviceActorNames,
   },
-  "keys.pairing.reveal": { input: () => ({ pairingId: unknownId("pair"), ephemeralKey: p256Point() }), expect: signedIn("NOT_FOUND") },
+  "keys.pairing.reveal": {
+    input: () => ({ pairingId: unknownId("pair"), ephemeralKey: p256Point() }),
+    expect: asMember(signedIn("NOT_FOUND")),
+    actors: withDevices,
+  },
   "keys.pairing.confirm": {
     input: () => ({ pairingId: unknownId("pair"), side: "existing", mac: b64(32), headSeq: 0 }),
-    expect: signedIn("NOT_FOUND"),
+    expect: asMember(signedIn("NOT_FOUND")),
+    actors: withDevices,
   },
-  "keys.pairing.abort": { input: () => ({ pairingId: unknownId("pair"), reason: "cancelled" }), expect: signedIn("NOT_FOUND") },
-  "keys.pairing.onUpdate": { input: () => ({ pairingId: unknownId("pair") }), expect: signedIn("NOT_FOUND") },
+  "keys.pairing.abort": {
+    input: () => ({ pairingId: unknownId("pair"), reason: "cancelled" }),
+    expect: asMember(signedIn("NOT_FOUND")),
+    actors: withDevices,
+  },
+  "keys.pairing.onUpdate": {
+    input: () => ({ pairingId: unknownId("pair") }),
+    expect: asMember(signedIn("NOT_FOUND")),
+    actors: withDevices,
+  },
 
   // ---- shares ----
-  "shares.unread": { input: () => undefined, expect: signedIn("ok") },
-  "shares.listTeam": { input: (w) => ({ teamId: w.teamId }), expect: team({ member: "ok", admin: "ok", owner: "ok" }) },
-  // Only the shares between the caller and that user: anyone may ask, and sees only their own.
-  "shares.listDirect": { input: (w) => ({ userId: w.target.user.id }), expect: signedIn("ok") },
-  "shares.markRead": { input: (w) => ({ teamId: w.teamId }), expect: team({ member: "ok", admin: "ok", owner: "ok" }) },
-  "shares.get": { input: () => ({ id: unknownId("shr"), deviceId: unknownId("dev") }), expect: signedIn("NOT_FOUND") },
-  "shares.delete": { input: () => ({ id: unknownId("shr") }), expect: signedIn("NOT_FOUND") },
-  // Backfill work of one of the caller's own active devices; any other device id is refused.
-  "shares.needingForward": { input: () => ({ deviceId: unknownId("dev") }), expect: signedIn("FORBIDDEN") },
-  "shares.addRecipients": {
-    input: (w) => ({ id: unknownId("shr"), forward: {}, recipients: [recipient(w)] }),
-    // The forward record is checked before the share is looked up, whoever calls. A world with
-    // a real sealed share (and devices) would let this entry say NOT_FOUND for strangers.
-    expect: signedIn("BAD_REQUEST"),
+  "shares.unread": { input: () => undefined, expect: asMember(signedIn("ok")), actors: withDevices },
+  "shares.listTeam": {
+    input: (w) => ({ teamId: w.teamId }),
+    expect: asMember(team({ member: "ok", admin: "ok", owner: "ok" })),
+    actors: withDevices,
   },
+  // Only the shares between the caller and that user: anyone may ask, and sees only their own.
+  "shares.listDirect": { input: (w) => ({ userId: w.target.user.id }), expect: asMember(signedIn("ok")), actors: withDevices },
+  "shares.markRead": {
+    input: (w) => ({ teamId: w.teamId }),
+    expect: asMember(team({ member: "ok", admin: "ok", owner: "ok" })),
+    actors: withDevices,
+  },
+  // The world's share, asked for by the actor's device: a revoked device gets no key although it
+  // holds one; another user's device id is not the caller's to ask with.
+  "shares.get": {
+    input: (w, a) => ({ id: w.shareId, deviceId: deviceOf(w, a).keys.deviceId }),
+    expect: {
+      ...team({ member: "ok", admin: "ok", owner: "ok" }),
+      ...devices({ activeDevice: "ok", revokedDevice: "FORBIDDEN", otherUsersDevice: "FORBIDDEN" }),
+    },
+    actors: withDevices,
+  },
+  "shares.delete": { input: () => ({ id: unknownId("shr") }), expect: asMember(signedIn("NOT_FOUND")), actors: withDevices },
+  // Backfill work of one of the caller's own active devices; any other device id is refused.
+  "shares.needingForward": {
+    input: (w, a) => ({ deviceId: deviceOf(w, a).keys.deviceId }),
+    expect: { ...signedIn("ok"), ...devices({ activeDevice: "ok", revokedDevice: "FORBIDDEN", otherUsersDevice: "FORBIDDEN" }) },
+    actors: withDevices,
+  },
+  // A forward of the world's share to a new device of the member's, signed by the actor's device:
+  // the author may add anyone's devices, a member their own, an admin who is not the author nobody
+  // else's, a revoked device nothing. A forward names its forwarding user, and another user's
+  // device can only sign as that user, so a forward made by it (strangers send the owner's;
+  // `otherUsersDevice` is the member sending it) is BAD_REQUEST before any share is looked up.
+  "shares.addRecipients": {
+    input: async (w, a) =>
+      forwardToNewMemberDevice(w, signedInActor(a) && a !== "nonMember" && a !== "otherUser" ? deviceOf(w, a) : w.devices.owner, a),
+    expect: {
+      ...refusedSession,
+      otherUser: "BAD_REQUEST",
+      nonMember: "BAD_REQUEST",
+      member: "ok",
+      admin: "FORBIDDEN",
+      owner: "ok",
+      ...devices({ activeDevice: "ok", revokedDevice: "FORBIDDEN", otherUsersDevice: "BAD_REQUEST" }),
+    },
+    actors: withDevices,
+    fresh: true,
+  },
+  // An envelope sealed by the actor's device for the team's active devices: members share,
+  // strangers are told the team does not exist, a revoked device cannot sign one, and an envelope
+  // another user's device signed (as that user) is BAD_REQUEST from anyone else.
   "shares.create": {
-    input: (w) => ({
-      target: { teamId: w.teamId },
-      envelope: { suite: "SNIP1-P256", nonce: b64(12), ciphertext: b64(64), manifest: {}, signature: b64(64) },
-      recipients: [recipient(w)],
-    }),
-    // The envelope is checked before the target, whoever calls (no team is revealed by it). A world
-    // with devices and a sealed envelope would let this entry tell members from strangers.
-    expect: signedIn("BAD_REQUEST"),
+    input: async (w, a) => {
+      const target = { teamId: w.teamId };
+      const sealed = await sealShare({
+        sender: { userId: signerUserId(w, a), keys: deviceOf(w, a).keys, log: await signerLog(w, a) },
+        target,
+        shareId: newShareId(),
+        recipients: await targetLogs(w.server, w.devices.owner, target),
+        plaintext: new TextEncoder().encode("matrix"),
+        expiresAt: null,
+      });
+      return { target, envelope: sealed.envelope, recipients: sealed.wraps };
+    },
+    expect: {
+      ...team({ member: "ok", admin: "ok", owner: "ok" }),
+      ...devices({ activeDevice: "ok", revokedDevice: "FORBIDDEN", otherUsersDevice: "BAD_REQUEST" }),
+    },
+    actors: withDevices,
   },
 };

@@ -3,11 +3,14 @@ import type { TestServer } from "../helpers/server.js";
 
 export type ProcedureKind = "query" | "mutation" | "subscription";
 
-/** Every procedure of the running router, by path: the batteries walk this, never a hand list. */
-export function routerProcedures(): { path: string; kind: ProcedureKind }[] {
-  const records = appRouter._def.procedures as unknown as Record<string, { _def: { type: ProcedureKind } }>;
+/**
+ * Every procedure of the running router, by path, with its input parsers (several when tRPC merges
+ * inputs, as team procedures do): the batteries walk this, never a hand list.
+ */
+export function routerProcedures(): { path: string; kind: ProcedureKind; inputs: unknown[] }[] {
+  const records = appRouter._def.procedures as unknown as Record<string, { _def: { type: ProcedureKind; inputs: unknown[] } }>;
   return Object.entries(records)
-    .map(([path, procedure]) => ({ path, kind: procedure._def.type }))
+    .map(([path, procedure]) => ({ path, kind: procedure._def.type, inputs: procedure._def.inputs }))
     .sort((a, b) => a.path.localeCompare(b.path));
 }
 
@@ -20,7 +23,8 @@ export interface Answer {
 
 /**
  * One call over real HTTP, whatever the kind: queries by GET, mutations by POST, subscriptions as
- * SSE (read until the first event or error, then dropped).
+ * SSE (read until the first event or error, or `quietMs` of quiet, then dropped). `rawText`, when
+ * given, is sent as the input's text instead of `input` as JSON (the body, or the `input` parameter).
  */
 export async function callProcedure(
   server: TestServer,
@@ -28,21 +32,23 @@ export async function callProcedure(
   kind: ProcedureKind,
   input: unknown,
   token: string | undefined,
-  rawBody?: string,
+  rawText?: string,
+  options: { quietMs?: number } = {},
 ): Promise<Answer> {
   const auth: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
-  const qs = input === undefined ? "" : `?input=${encodeURIComponent(JSON.stringify(input))}`;
-  if (kind === "subscription") return subscribeOnce(`${server.trpcUrl}/${path}${qs}`, auth);
+  const text = rawText ?? (input === undefined ? undefined : JSON.stringify(input));
+  const qs = text === undefined ? "" : `?input=${encodeURIComponent(text)}`;
+  if (kind === "subscription") return subscribeOnce(`${server.trpcUrl}/${path}${qs}`, auth, options.quietMs ?? 3000);
   const response =
     kind === "query"
       ? await fetch(`${server.trpcUrl}/${path}${qs}`, { headers: auth })
       : await fetch(`${server.trpcUrl}/${path}`, {
           method: "POST",
           headers: { "content-type": "application/json", ...auth },
-          body: rawBody ?? (input === undefined ? undefined : JSON.stringify(input)),
+          body: text,
         });
-  const text = await response.text();
-  return { status: response.status, outcome: outcomeOf(response.status, text), text };
+  const answer = await response.text();
+  return { status: response.status, outcome: outcomeOf(response.status, answer), text: answer };
 }
 
 function outcomeOf(status: number, text: string): string {
@@ -54,11 +60,14 @@ function outcomeOf(status: number, text: string): string {
   }
 }
 
-async function subscribeOnce(url: string, headers: Record<string, string>): Promise<Answer> {
+async function subscribeOnce(url: string, headers: Record<string, string>, quietMs: number): Promise<Answer> {
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), 3000);
+  // A loaded machine may take a while to answer at all: the quiet window starts once it has.
+  let timer = setTimeout(() => controller.abort(), 30_000);
   try {
     const response = await fetch(url, { headers: { accept: "text/event-stream", ...headers }, signal: controller.signal });
+    clearTimeout(timer);
+    timer = setTimeout(() => controller.abort(), quietMs);
     if (response.status !== 200 || !response.body) {
       const text = await response.text();
       return { status: response.status, outcome: outcomeOf(response.status, text), text };

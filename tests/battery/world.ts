@@ -1,12 +1,15 @@
+import { createRevokeLink } from "@osmynt/sdk/crypto";
 import { randomLogin, rawCall, signUp, type TestSession } from "../helpers/factories.js";
 import { TEST_JWT_SECRET, type TestServer } from "../helpers/server.js";
 import { resignAccessToken, sessionIdOf } from "../helpers/tokens.js";
+import { addDevice, type Device, firstDevice, logOf, share } from "../shares/helpers.js";
 
 /**
  * Who calls, in the authorization matrix. The session actors hold a token that the server must
  * refuse; the others are signed in and differ by their place in the world's team.
- * Device actors (`activeDevice`, `revokedDevice`, `otherUsersDevice`) are reserved for keys.* and
- * shares.*: a world builds them once devices can be made in tests (see `deviceActors` below).
+ * Device actors (keys.* and shares.*) are the world's `member` calling as one device: their own
+ * active one (`activeDevice`), their own revoked one (`revokedDevice`), or another user's, the
+ * owner's (`otherUsersDevice`). `deviceOf` says which device an actor acts as.
  */
 export const sessionActors = ["anonymous", "expiredToken", "revokedSession"] as const;
 export const teamActors = ["otherUser", "nonMember", "member", "admin", "owner"] as const;
@@ -15,6 +18,7 @@ export const baseActors = [...sessionActors, ...teamActors] as const;
 export type Actor = (typeof baseActors)[number] | (typeof deviceActorNames)[number];
 
 export interface World {
+  server: TestServer;
   teamId: string;
   owner: TestSession;
   admin: TestSession;
@@ -33,6 +37,14 @@ export interface World {
   ownerSecondSessionId: string;
   expiredToken: string;
   revokedToken: string;
+  /** Every signed-in person's registered first device (real keys, held by the test). */
+  devices: Record<(typeof teamActors)[number], Device>;
+  /** The member's second device, revoked after `shareId` was sealed for it (it holds a wrap). */
+  memberRevoked: Device;
+  /** A team share by the owner's device, sealed for every device of the team then active. */
+  shareId: string;
+  /** A second session of the member: the other side of a pairing. */
+  memberOther: TestSession;
 }
 
 async function ok(server: TestServer, path: string, token: string, input?: unknown, kind: "query" | "mutation" = "mutation") {
@@ -61,7 +73,17 @@ export async function buildWorld(server: TestServer): Promise<World> {
   const gone = await signUp(server, owner.user.login);
   await ok(server, "auth.logout", gone.accessToken);
   const past = Math.floor(Date.now() / 1000) - 60;
+  const people = { owner, admin, member, nonMember, otherUser };
+  const devices = Object.fromEntries(
+    await Promise.all(Object.entries(people).map(async ([name, session]) => [name, await firstDevice(server, session)] as const)),
+  ) as Record<(typeof teamActors)[number], Device>;
+  const memberRevoked = await addDevice(server, devices.member);
+  const shareId = await share(server, devices.owner, { teamId: team.id }, { code: "matrix()", title: "matrix" });
+  await ok(server, "keys.revoke", member.accessToken, {
+    link: await createRevokeLink(await logOf(server, member, member.user.id), devices.member.keys, memberRevoked.keys.deviceId),
+  });
   return {
+    server,
     teamId: team.id,
     owner,
     admin,
@@ -75,7 +97,41 @@ export async function buildWorld(server: TestServer): Promise<World> {
     ownerSecondSessionId: sessionIdOf(second.accessToken),
     expiredToken: await resignAccessToken(owner.accessToken, { secret: TEST_JWT_SECRET, exp: past, iat: past - 900 }),
     revokedToken: gone.accessToken,
+    devices,
+    memberRevoked,
+    shareId,
+    memberOther: await signUp(server, member.user.login),
   };
+}
+
+/**
+ * The device an actor acts as: a device actor's own (see above); a signed-in person's first
+ * device; for the session actors, the owner's (their calls are refused before it matters).
+ */
+export function deviceOf(world: World, actor: Actor): Device {
+  switch (actor) {
+    case "activeDevice":
+      return world.devices.member;
+    case "revokedDevice":
+      return world.memberRevoked;
+    case "otherUsersDevice":
+      return world.devices.owner;
+    case "otherUser":
+    case "nonMember":
+    case "member":
+    case "admin":
+    case "owner":
+      return world.devices[actor];
+    default:
+      return world.devices.owner;
+  }
+}
+
+/** Whose session an actor calls with (device actors: the member's). */
+export function sessionOf(world: World, actor: Actor): TestSession {
+  return (deviceActorNames as readonly string[]).includes(actor)
+    ? world.member
+    : world[(teamActors as readonly string[]).includes(actor) ? (actor as (typeof teamActors)[number]) : "owner"];
 }
 
 /** The bearer token an actor calls with (undefined: none). */
@@ -94,14 +150,7 @@ export function tokenOf(world: World, actor: Actor): string | undefined {
     case "owner":
       return world[actor].accessToken;
     default:
-      return deviceActors(world, actor);
+      // device actors call with their user's (the member's) token
+      return world.member.accessToken;
   }
-}
-
-/**
- * Device actors: a signed-in user calling as one of their devices. Until keys.* tests can make
- * devices here, a table entry that lists a device actor fails loudly rather than passing unseen.
- */
-function deviceActors(_world: World, actor: Actor): never {
-  throw new Error(`the matrix world cannot make the device actor ${actor} yet: build it in tests/battery/world.ts`);
 }
