@@ -4,6 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { backend } from "../helpers/backend.js";
 import { rawCall, signUp } from "../helpers/factories.js";
 import { rawWs } from "../helpers/raw-ws.js";
+import { startPrivateRedis } from "../helpers/redis-process.js";
 import { startServer, type TestServer } from "../helpers/server.js";
 import { expectTrpcError } from "../helpers/trpc-errors.js";
 
@@ -191,6 +192,30 @@ describe("TRUST_PROXY", () => {
 });
 
 describe.runIf(backend === "services")("shared through Redis", () => {
+  // README (Security): with Redis unreachable each instance counts in its own memory until it is
+  // back — the limits stay on (never fail-open), N instances allow up to N budgets between them,
+  // and nobody is locked out (never fail-closed). A private redis-server, killed for real.
+  it("with Redis down, each instance still applies the budget on its own count, and answers every call", async () => {
+    const redis = await startPrivateRedis();
+    try {
+      const env = { RATE_LIMIT_PER_MINUTE: "4", REDIS_URL: redis.url };
+      const prefix = `rl-${randomBytes(4).toString("hex")}`;
+      const a = await limited(env, prefix);
+      const b = await limited(env, prefix);
+      await redis.stop();
+      const calls = async (server: TestServer) => {
+        const statuses: number[] = [];
+        for (let i = 0; i < 6; i++) statuses.push((await rawCall(server, "auth.me", { kind: "query" })).status);
+        return statuses;
+      };
+      // anonymous auth.me: 401 while the budget lasts, then 429; never a 5xx, never refused early
+      expect(await calls(a)).toEqual([401, 401, 401, 401, 429, 429]);
+      expect(await calls(b)).toEqual([401, 401, 401, 401, 429, 429]);
+    } finally {
+      await redis.stop();
+    }
+  });
+
   it("two instances draw from one budget", async () => {
     const prefix = `rl-${randomBytes(4).toString("hex")}`;
     const a = await limited({ RATE_LIMIT_PER_MINUTE: "4" }, prefix);
