@@ -134,7 +134,7 @@ const ownDevice = (w: World, a: Actor): Device =>
 /**
  * A forward of the world's share, by `by` (which holds a wrap of it: the owner's, admin's and
  * member's devices, and the member's revoked one, sealed before its revocation), to a device the
- * member adds now. The wrap is read from the database: a revoked device cannot fetch its own.
+ * member adds now. The wrap is read from the database (the revoked device's was kept by the world).
  */
 async function forwardToNewMemberDevice(w: World, by: Device, actor: Actor) {
   await addDevice(w.server, w.devices.member);
@@ -146,10 +146,12 @@ async function forwardToNewMemberDevice(w: World, by: Device, actor: Actor) {
     }),
   );
   const { shareRecipients: r } = schema;
-  const [wrap] = await w.server.deps.db
+  const [held] = await w.server.deps.db
     .select({ userId: r.userId, deviceId: r.deviceId, kemKeyId: r.kemKeyId, enc: r.enc, wrappedKey: r.wrappedKey })
     .from(r)
     .where(and(eq(r.shareId, w.shareId), eq(r.deviceId, by.keys.deviceId)));
+  // revoking a device deletes its wraps: the world kept the revoked device's from before
+  const wrap = by === w.memberRevoked ? w.memberRevokedWrap : held;
   if (!wrap) throw new Error(`device ${by.keys.deviceId} holds no wrap of the world's share`);
   const result = await forwardShare({
     envelope: got.envelope,

@@ -1,4 +1,6 @@
+import { schema } from "@osmynt/db";
 import { createRevokeLink } from "@osmynt/sdk/crypto";
+import { and, eq } from "drizzle-orm";
 import { randomLogin, rawCall, signUp, type TestSession } from "../helpers/factories.js";
 import { TEST_JWT_SECRET, type TestServer } from "../helpers/server.js";
 import { resignAccessToken, sessionIdOf } from "../helpers/tokens.js";
@@ -39,8 +41,10 @@ export interface World {
   revokedToken: string;
   /** Every signed-in person's registered first device (real keys, held by the test). */
   devices: Record<(typeof teamActors)[number], Device>;
-  /** The member's second device, revoked after `shareId` was sealed for it (it holds a wrap). */
+  /** The member's second device, revoked after `shareId` was sealed for it. */
   memberRevoked: Device;
+  /** The wrap `shareId` had for it, read before the revocation deleted it (a forward it might sign). */
+  memberRevokedWrap: { userId: string; deviceId: string; kemKeyId: string; enc: string; wrappedKey: string };
   /** A team share by the owner's device, sealed for every device of the team then active. */
   shareId: string;
   /** A second session of the member: the other side of a pairing. */
@@ -79,6 +83,12 @@ export async function buildWorld(server: TestServer): Promise<World> {
   ) as Record<(typeof teamActors)[number], Device>;
   const memberRevoked = await addDevice(server, devices.member);
   const shareId = await share(server, devices.owner, { teamId: team.id }, { code: "matrix()", title: "matrix" });
+  const { shareRecipients: r } = schema;
+  const [memberRevokedWrap] = await server.deps.db
+    .select({ userId: r.userId, deviceId: r.deviceId, kemKeyId: r.kemKeyId, enc: r.enc, wrappedKey: r.wrappedKey })
+    .from(r)
+    .where(and(eq(r.shareId, shareId), eq(r.deviceId, memberRevoked.keys.deviceId)));
+  if (!memberRevokedWrap) throw new Error("the world's share was not sealed for the member's second device");
   await ok(server, "keys.revoke", member.accessToken, {
     link: await createRevokeLink(await logOf(server, member, member.user.id), devices.member.keys, memberRevoked.keys.deviceId),
   });
@@ -99,6 +109,7 @@ export async function buildWorld(server: TestServer): Promise<World> {
     revokedToken: gone.accessToken,
     devices,
     memberRevoked,
+    memberRevokedWrap,
     shareId,
     memberOther: await signUp(server, member.user.login),
   };
