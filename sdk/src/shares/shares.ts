@@ -169,10 +169,15 @@ export function createShares(client: SharesClient, devices: Devices) {
      * `share.recipientsAdded` when a backfill brings this device a key. Resumable like `events()`:
      * pass the last `eventId` as `lastEventId`. A share that cannot be opened is yielded with its
      * error (and no content); one deleted or expired before it was fetched is skipped.
+     * `onReady` is called once the server has confirmed the subscription: from then on nothing
+     * shared is missed, even without a cursor.
      */
-    async *live(options: EventsOptions = {}): AsyncGenerator<LiveShare> {
+    async *live(options: EventsOptions & { onReady?: () => void } = {}): AsyncGenerator<LiveShare> {
+      const { onReady, ...eventsOptions } = options;
       const me = await devices.internals.thisDevice();
-      for await (const event of client.events(options)) {
+      const stream = client.events(eventsOptions);
+      if (onReady) void stream.ready.then(onReady);
+      for await (const event of stream) {
         const payload = event.payload as { shareId?: unknown; devices?: { userId: string; deviceId: string }[] };
         const forMe =
           event.type === "share.created" ||
