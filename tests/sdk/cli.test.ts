@@ -29,7 +29,7 @@ afterAll(async () => {
 function run(args: string[], stdin = "", onOutput?: (soFar: string) => void): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((done) => {
     const child = spawn(process.execPath, ["--import", "tsx", cli, ...args], {
-      env: { ...process.env, OSMYNT_SESSION_FILE: join(home, "session.json"), GITHUB_TOKEN: "" },
+      env: { ...process.env, OSMYNT_CONFIG_DIR: home, GITHUB_TOKEN: "" },
       stdio: ["pipe", "pipe", "pipe"],
     });
     let out = "";
@@ -76,10 +76,11 @@ describe("osmynt CLI with GitHub", () => {
 
   it("refuses an ambiguous or incomplete login with the usage, and a bad token with GitHub's answer", async () => {
     const both = await run(["login", "--server", server.url, "--github-token", "--dev-login", "x"]);
-    expect(both.code).toBe(2);
-    expect(both.err).toMatch(/exactly one of --browser, --github-token or --dev-login/);
+    expect(both.code).toBe(1);
+    expect(both.err).toMatch(/one of --browser, --github-token or --dev <login>/);
     const bad = await run(["login", "--server", server.url, "--github-token"], "gho_not-a-real-token\n");
-    expect(bad.code).toBe(1);
+    // GitHub refused the token: not signed in (exit 2).
+    expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/^osmynt: .*GitHub/m);
   });
 });

@@ -86,10 +86,13 @@ export function registerDevicesCommands(program: Command): void {
     .command("approve")
     .description("on a device you already use: approve a new device that runs `osmynt devices pair`")
     .option("--pairing <id>", "the pairing to answer (default: the first request to arrive)")
-    .option("--code <code>", "the 8-digit code the new device shows (asked for on a terminal otherwise)")
     .option("--timeout <seconds>", "give up after this long", "300")
     .option("--no-backfill", "do not forward your older shares to the new device")
-    .action((options: { pairing?: string; code?: string; timeout: string; backfill: boolean }, command: Command) =>
+    .addHelpText(
+      "after",
+      "\nThe code the new device shows is asked for once it appears; without a terminal it is read from stdin (one line).",
+    )
+    .action((options: { pairing?: string; timeout: string; backfill: boolean }, command: Command) =>
       signedIn(command, async (ctx) => {
         await ctx.ensureDevice();
         const approved = await ctx.devices.approveNewDevice({
@@ -97,7 +100,7 @@ export function registerDevicesCommands(program: Command): void {
           timeoutMs: Number(options.timeout) * 1000,
           enterCode: async ({ deviceId, name }) => {
             ctx.out.note(`New device ${deviceId}${name ? ` "${name}"` : ""} asks to join your account.`);
-            return options.code ?? (await ctx.out.ask("Type the code the new device shows", "pass --code"));
+            return ctx.out.ask("Type the code the new device shows", "pipe it on stdin");
           },
         });
         const forwarded = options.backfill ? await ctx.out.spin("Forwarding your shares to it", () => ctx.shares.backfill()) : 0;

@@ -1,3 +1,4 @@
+import { createInterface } from "node:readline";
 import { confirm, isCancel, spinner, text } from "@clack/prompts";
 import { CliError, ExitCode } from "./exit-codes.js";
 
@@ -18,7 +19,7 @@ export interface Output {
   spin<T>(message: string, work: () => Promise<T>): Promise<T>;
   /** Asks yes/no on the terminal; without one, `fallback` explains which flag answers instead. */
   confirm(message: string, fallback: string): Promise<boolean>;
-  /** Asks for a line on the terminal; without one, `fallback` explains which flag answers instead. */
+  /** Asks for a line on the terminal; without one, reads a line from stdin (`fallback` says what else answers, should it be empty). */
   ask(message: string, fallback: string): Promise<string>;
 }
 
@@ -63,10 +64,29 @@ export function createOutput(json: boolean): Output {
       return answer;
     },
     async ask(message, fallback) {
-      if (!interactive) throw new CliError(ExitCode.usage, `${message} — no terminal to ask on: ${fallback}`);
+      if (!interactive) {
+        const answer = process.stdin.isTTY ? null : await firstLine();
+        if (!answer) throw new CliError(ExitCode.usage, `${message} — no terminal to ask on, nor a line on stdin: ${fallback}`);
+        return answer;
+      }
       const answer = await text({ message, output: process.stderr });
       if (isCancel(answer)) throw cancelled();
       return answer;
     },
   };
+}
+
+/** The first line piped on stdin (scripts answer a prompt that way), or null at its end. */
+function firstLine(): Promise<string | null> {
+  return new Promise((resolve) => {
+    const lines = createInterface({ input: process.stdin });
+    let answered = false;
+    lines.once("line", (line) => {
+      answered = true;
+      lines.close();
+      process.stdin.destroy();
+      resolve(line.trim() || null);
+    });
+    lines.once("close", () => answered || resolve(null));
+  });
 }

@@ -1,0 +1,96 @@
+import { execFile, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { rmSync } from "node:fs";
+import path from "node:path";
+import { promisify } from "node:util";
+
+const sdk = path.resolve(import.meta.dirname, "../../sdk");
+
+/**
+ * Compiles the SDK the way `pnpm build` does (tsconfig.build.json: the package's `bin` is
+ * `dist/cli.js`), into a folder of its own under sdk/node_modules/.cache, so the test runs the
+ * real binary without racing the pack test, which rebuilds `sdk/dist`. Declarations and source
+ * maps are skipped to keep it quick. Its dependencies resolve from sdk/node_modules, as they do
+ * for an installed package.
+ */
+export async function buildCli(): Promise<{ bin: string; remove(): void }> {
+  const outDir = path.join(sdk, "node_modules", ".cache", `osmynt-cli-test-${process.pid}-${randomBytes(4).toString("hex")}`);
+  await promisify(execFile)(
+    process.execPath,
+    [
+      path.join(sdk, "node_modules/typescript/bin/tsc"),
+      "-p",
+      "tsconfig.build.json",
+      "--outDir",
+      outDir,
+      "--declaration",
+      "false",
+      "--sourceMap",
+      "false",
+    ],
+    { cwd: sdk },
+  );
+  return { bin: path.join(outDir, "cli.js"), remove: () => rmSync(outDir, { recursive: true, force: true }) };
+}
+
+export interface CliResult {
+  code: number | null;
+  out: string;
+  err: string;
+  /** stdout parsed as JSON (for `--json` runs). */
+  json(): any;
+  /** stderr's JSON error object (for failed `--json` runs). */
+  error(): { code: string; exitCode: number; message: string; details?: Record<string, unknown> };
+}
+
+export interface RunOptions {
+  configDir: string;
+  cwd?: string;
+  stdin?: string;
+  env?: Record<string, string>;
+  /** Leave stdin open, for `write` (answering a prompt later); `stdin` is not sent then. */
+  interactive?: boolean;
+  /** Called with stderr so far whenever it grows (to act on a prompt or a "ready" line). */
+  onStderr?: (soFar: string) => void;
+}
+
+/** The environment of a CLI run: only what the test chooses (no OSMYNT_SERVER, GITHUB_TOKEN or gh reuse from the machine). */
+function cliEnv(options: RunOptions): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, OSMYNT_CONFIG_DIR: options.configDir, NO_COLOR: "1", GITHUB_TOKEN: "" };
+  delete env.OSMYNT_SERVER;
+  return { ...env, ...options.env };
+}
+
+/** Starts the binary; `done` resolves when it exits. */
+export function startCli(
+  bin: string,
+  args: string[],
+  options: RunOptions,
+): { done: Promise<CliResult>; kill(): void; write(text: string): void } {
+  const child = spawn(process.execPath, [bin, ...args], { cwd: options.cwd, env: cliEnv(options), stdio: ["pipe", "pipe", "pipe"] });
+  let out = "";
+  let err = "";
+  child.stdout.on("data", (d) => (out += d));
+  child.stderr.on("data", (d) => {
+    err += d;
+    options.onStderr?.(err);
+  });
+  child.stdin.on("error", () => {}); // the CLI may stop reading before the test stops writing
+  if (!options.interactive) child.stdin.end(options.stdin ?? "");
+  const done = new Promise<CliResult>((resolve) =>
+    child.on("close", (code) =>
+      resolve({
+        code,
+        out,
+        err,
+        json: () => JSON.parse(out),
+        error: () => JSON.parse(err.trim().split("\n").at(-1) ?? "").error,
+      }),
+    ),
+  );
+  return { done, kill: () => child.kill("SIGINT"), write: (text) => child.stdin.end(text) };
+}
+
+export function runCli(bin: string, args: string[], options: RunOptions): Promise<CliResult> {
+  return startCli(bin, args, options).done;
+}
