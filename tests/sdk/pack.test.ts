@@ -192,7 +192,7 @@ describe("the packed SDK in a project outside the workspace", { timeout: 180_000
 
   it("the osmynt CLI logs in, says who is signed in and logs out", async () => {
     const sessionFile = path.join(project, ".osmynt", "session.json");
-    const env = { OSMYNT_SESSION_FILE: sessionFile, OSMYNT_SERVER: "" };
+    const env = { OSMYNT_CONFIG_DIR: path.dirname(sessionFile), OSMYNT_SERVER: "" };
     const cli = (...args: string[]) => run(path.join(project, "node_modules/.bin/osmynt"), args, { cwd: project, env, timeoutMs: 30_000 });
     const login = randomLogin("cli");
 
@@ -201,8 +201,8 @@ describe("the packed SDK in a project outside the workspace", { timeout: 180_000
     expect(ok(await cli("whoami"), "osmynt whoami").stdout).toContain(`${login} on ${server.url}`);
     expect(ok(await cli("logout"), "osmynt logout").stdout).toContain("Signed out");
     const after = await cli("whoami");
-    expect(after.code).toBe(1);
+    expect(after.code).toBe(2); // the documented "not signed in"
     expect(after.stderr).toContain("not signed in");
-    expect((await cli("frobnicate")).code).toBe(2);
+    expect((await cli("frobnicate")).code).toBe(1); // usage
   });
 });
