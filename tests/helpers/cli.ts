@@ -1,36 +1,50 @@
 import { execFile, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { rmSync } from "node:fs";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 
 const sdk = path.resolve(import.meta.dirname, "../../sdk");
 
 /**
- * Compiles the SDK the way `pnpm build` does (tsconfig.build.json: the package's `bin` is
- * `dist/cli.js`), into a folder of its own under sdk/node_modules/.cache, so the test runs the
- * real binary without racing the pack test, which rebuilds `sdk/dist`. Declarations and source
- * maps are skipped to keep it quick. Its dependencies resolve from sdk/node_modules, as they do
- * for an installed package.
+ * Compiles the SDK the way `pnpm build` does (tsconfig.build.json; the package's `bin` is
+ * `dist/cli.js`) into a folder of its own, `sdk/.vitest-cli-…/dist` (ignored by git), so the test
+ * runs the real binary without racing the pack test, which rebuilds `sdk/dist`. Beside it, a
+ * package.json with the SDK's `type` and `imports` (`#platform-websocket`), as the installed
+ * package has; dependencies resolve from sdk/node_modules. Declarations are skipped to keep it quick.
+ * Type-checking resolves `#platform-websocket` through its source condition: tsc maps the
+ * package's `./dist/…` targets back to the sources only for the configured outDir.
  */
 export async function buildCli(): Promise<{ bin: string; remove(): void }> {
-  const outDir = path.join(sdk, "node_modules", ".cache", `osmynt-cli-test-${process.pid}-${randomBytes(4).toString("hex")}`);
-  await promisify(execFile)(
-    process.execPath,
-    [
-      path.join(sdk, "node_modules/typescript/bin/tsc"),
-      "-p",
-      "tsconfig.build.json",
-      "--outDir",
-      outDir,
-      "--declaration",
-      "false",
-      "--sourceMap",
-      "false",
-    ],
-    { cwd: sdk },
+  const folder = path.join(sdk, `.vitest-cli-${process.pid}-${randomBytes(4).toString("hex")}`);
+  const manifest = JSON.parse(await readFile(path.join(sdk, "package.json"), "utf8"));
+  await mkdir(folder, { recursive: true });
+  await writeFile(
+    path.join(folder, "package.json"),
+    JSON.stringify({ name: "osmynt-cli-under-test", private: true, type: manifest.type, imports: manifest.imports }),
   );
-  return { bin: path.join(outDir, "cli.js"), remove: () => rmSync(outDir, { recursive: true, force: true }) };
+  try {
+    await promisify(execFile)(
+      process.execPath,
+      [
+        path.join(sdk, "node_modules/typescript/bin/tsc"),
+        "-p",
+        "tsconfig.build.json",
+        "--outDir",
+        path.join(folder, "dist"),
+        "--declaration",
+        "false",
+        "--customConditions",
+        "osmynt-source",
+      ],
+      { cwd: sdk },
+    );
+  } catch (error) {
+    rmSync(folder, { recursive: true, force: true });
+    throw new Error(`building the CLI failed: ${(error as { stdout?: string }).stdout ?? ""}`, { cause: error });
+  }
+  return { bin: path.join(folder, "dist", "cli.js"), remove: () => rmSync(folder, { recursive: true, force: true }) };
 }
 
 export interface CliResult {
