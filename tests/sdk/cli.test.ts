@@ -28,7 +28,7 @@ afterAll(async () => {
 
 function run(args: string[], stdin = "", onOutput?: (soFar: string) => void): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((done) => {
-    const child = spawn(process.execPath, ["--import", "tsx", cli, ...args], {
+    const child = spawn(process.execPath, ["--conditions=osmynt-source", "--import", "tsx", cli, ...args], {
       env: { ...process.env, OSMYNT_CONFIG_DIR: home, GITHUB_TOKEN: "" },
       stdio: ["pipe", "pipe", "pipe"],
     });
