@@ -5,7 +5,7 @@ import path from "node:path";
 import { createDevices, createOsmyntClient, createShares, fileSessionStore } from "@osmynt/sdk";
 import { fileKeyStore } from "@osmynt/sdk/crypto/file-key-store";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildCli, type CliResult, type RunOptions, runCli, startCli } from "../helpers/cli.js";
+import { buildCli, type CliResult, type RunOptions, removeCliBuilds, runCli, startCli } from "../helpers/cli.js";
 import { randomLogin } from "../helpers/factories.js";
 import { startServer, type TestServer } from "../helpers/server.js";
 import { waitFor } from "../helpers/wait.js";
@@ -48,10 +48,10 @@ beforeAll(async () => {
   git(alice.repo, "add", ".");
   git(alice.repo, "commit", "-qm", "first");
   git(root, "clone", "-q", alice.repo, bob.repo);
-});
+}, 300_000); // a loaded machine may take minutes to compile and start a server
 afterAll(async () => {
   await server?.close();
-  cli?.remove();
+  removeCliBuilds();
   if (root) rmSync(root, { recursive: true, force: true });
 });
 

@@ -12,12 +12,14 @@ const sdk = path.resolve(import.meta.dirname, "../../sdk");
  * `dist/cli.js`) into a folder of its own, `sdk/.vitest-cli-…/dist` (ignored by git), so the test
  * runs the real binary without racing the pack test, which rebuilds `sdk/dist`. Beside it, a
  * package.json with the SDK's `type` and `imports` (`#platform-websocket`), as the installed
- * package has; dependencies resolve from sdk/node_modules. Declarations are skipped to keep it quick.
- * Type-checking resolves `#platform-websocket` through its source condition: tsc maps the
- * package's `./dist/…` targets back to the sources only for the configured outDir.
+ * package has; dependencies resolve from sdk/node_modules. Quick: no declarations and no type
+ * check (`pnpm typecheck` does that), only tsc's emit. `#platform-websocket` resolves through its
+ * source condition while compiling: tsc maps the package's `./dist/…` targets back to the sources
+ * only for the configured outDir.
  */
 export async function buildCli(): Promise<{ bin: string; remove(): void }> {
   const folder = path.join(sdk, `.vitest-cli-${process.pid}-${randomBytes(4).toString("hex")}`);
+  builds.add(folder);
   const manifest = JSON.parse(await readFile(path.join(sdk, "package.json"), "utf8"));
   await mkdir(folder, { recursive: true });
   await writeFile(
@@ -35,6 +37,7 @@ export async function buildCli(): Promise<{ bin: string; remove(): void }> {
         path.join(folder, "dist"),
         "--declaration",
         "false",
+        "--noCheck",
         "--customConditions",
         "osmynt-source",
       ],
@@ -45,6 +48,14 @@ export async function buildCli(): Promise<{ bin: string; remove(): void }> {
     throw new Error(`building the CLI failed: ${(error as { stdout?: string }).stdout ?? ""}`, { cause: error });
   }
   return { bin: path.join(folder, "dist", "cli.js"), remove: () => rmSync(folder, { recursive: true, force: true }) };
+}
+
+const builds = new Set<string>();
+
+/** Removes every build this process made, even one whose hook timed out before it returned. */
+export function removeCliBuilds(): void {
+  for (const folder of builds) rmSync(folder, { recursive: true, force: true });
+  builds.clear();
 }
 
 export interface CliResult {

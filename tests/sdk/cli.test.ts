@@ -44,7 +44,8 @@ function run(args: string[], stdin = "", onOutput?: (soFar: string) => void): Pr
   });
 }
 
-describe("osmynt CLI with GitHub", () => {
+// Generous: each step starts the CLI from its TypeScript source, slow on a loaded machine.
+describe("osmynt CLI with GitHub", { timeout: 180_000 }, () => {
   it("signs in with a GitHub token piped on stdin (never an argument), then whoami and logout", async () => {
     const user = fake.addUser({ login: randomLogin("cli") });
     const token = fake.tokenFor(user.login);
