@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { findDevice } from "../crypto/index.js";
 import { type Context, defaultDeviceName, deviceKeyName, signedIn } from "./context.js";
-import { CliError, ExitCode } from "./exit-codes.js";
+import { CliError, classify, ExitCode } from "./exit-codes.js";
 import { resolveUser } from "./resolve.js";
 
 const groupCode = (code: string) => code.replace(/\D/g, "").replace(/^(\d{4})(\d{4})$/, "$1 $2");
@@ -87,12 +87,11 @@ export function registerDevicesCommands(program: Command): void {
     .description("on a device you already use: approve a new device that runs `osmynt devices pair`")
     .option("--pairing <id>", "the pairing to answer (default: the first request to arrive)")
     .option("--timeout <seconds>", "give up after this long", "300")
-    .option("--no-backfill", "do not forward your older shares to the new device")
     .addHelpText(
       "after",
       "\nThe code the new device shows is asked for once it appears; without a terminal it is read from stdin (one line).",
     )
-    .action((options: { pairing?: string; timeout: string; backfill: boolean }, command: Command) =>
+    .action((options: { pairing?: string; timeout: string }, command: Command) =>
       signedIn(command, async (ctx) => {
         await ctx.ensureDevice();
         const approved = await ctx.devices.approveNewDevice({
@@ -103,10 +102,13 @@ export function registerDevicesCommands(program: Command): void {
             return ctx.out.ask("Type the code the new device shows", "pipe it on stdin");
           },
         });
-        const forwarded = options.backfill ? await ctx.out.spin("Forwarding your shares to it", () => ctx.shares.backfill()) : 0;
+        // The SDK forwards this device's shares to the new one once it is in the log.
+        const { backfillError, ...result } = approved;
+        if (backfillError)
+          ctx.out.note(`Warning: forwarding your older shares to the new device failed: ${classify(backfillError).message}`);
         ctx.out.result(
-          { ...approved, forwarded },
-          `Approved device ${approved.deviceId}${forwarded ? `; forwarded ${forwarded} share(s) to it` : ""}`,
+          result,
+          `Approved device ${result.deviceId}${result.forwarded ? `; forwarded ${result.forwarded} share(s) to it` : ""}`,
         );
       }),
     );
