@@ -1,10 +1,10 @@
 import autocannon from "autocannon";
 
-export interface LoadResult {
+export type LoadResult = {
   requestsPerSecond: number;
   p99: number;
   errors: number;
-}
+};
 
 /**
  * Closed-loop HTTP load with autocannon from this process: `connections` clients, each sending its

@@ -21,14 +21,27 @@ export interface ServerProcess {
 }
 
 const serversDir = fileURLToPath(new URL("../servers/", import.meta.url));
+let profiled = 0;
 
 /**
- * Starts one of `src/servers/*.ts` as a process of its own (load clients stay in this one), with
- * `--expose-gc` so memory can be read after a collection. It answers requests over IPC.
+ * Starts one of `src/servers/*.ts` as a process of its own (load clients are other processes),
+ * with `--expose-gc` so memory can be read after a collection. It answers requests over IPC.
+ * Under `pnpm bench --profile` the engine runs with `--cpu-prof`, its profile written on exit
+ * into BENCH_PROFILE_DIR (lib/profile.ts reads it).
  */
-export async function startServerProcess(script: string, env: Record<string, string> = {}): Promise<ServerProcess> {
-  const child: ChildProcess = fork(`${serversDir}${script}.ts`, [], {
-    execArgv: ["--conditions=osmynt-source", "--import", "tsx", "--expose-gc"],
+export async function startServerProcess(script: string, env: Record<string, string> = {}, label = script): Promise<ServerProcess> {
+  const profileDir = process.env.BENCH_PROFILE_DIR;
+  const profile =
+    profileDir && script === "engine"
+      ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${String(++profiled).padStart(2, "0")}-${label}.cpuprofile`]
+      : [];
+  return startScript(`${serversDir}${script}.ts`, env, [...profile, "--expose-gc"], script);
+}
+
+/** Forks a TypeScript script that speaks lib/serve.ts's IPC (servers, and the load clients of lib/fleet.ts). */
+export async function startScript(path: string, env: Record<string, string>, execArgv: string[], script = path): Promise<ServerProcess> {
+  const child: ChildProcess = fork(path, [], {
+    execArgv: ["--conditions=osmynt-source", "--import", "tsx", ...execArgv],
     env: { ...process.env, ...env },
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
