@@ -11,7 +11,10 @@ export const idPrefixes = {
   team: "tm",
   invite: "inv",
   share: "shr",
+  /** Made on the device by the SDK's crypto core (it is signed into the device log), not by newId. */
   device: "dev",
+  /** A user's recovery key, which appears in the device log as a device; also made by the SDK. */
+  recoveryKey: "rec",
   handshake: "hs",
   pairing: "pair",
   audit: "aud",
@@ -28,6 +31,7 @@ export function newId(kind: IdKind): string {
  * that nothing else (NUL bytes, control characters, another kind's id) ever reaches a query.
  * The length is left open (ids made by older code or tests may be shorter); callers bound it.
  */
-export function idPattern(kind: IdKind): RegExp {
-  return new RegExp(`^${idPrefixes[kind]}_[A-Za-z0-9_-]+$`);
+export function idPattern(kind: IdKind | readonly IdKind[]): RegExp {
+  const prefixes = (typeof kind === "string" ? [kind] : kind).map((k) => idPrefixes[k]);
+  return new RegExp(`^(?:${prefixes.join("|")})_[A-Za-z0-9_-]+$`);
 }

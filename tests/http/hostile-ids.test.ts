@@ -53,7 +53,75 @@ const cases: Case[] = [
   ],
 ];
 
-const queries = new Set(["teams.audit", "teams.invites.list", "keys.forUser"]);
+/** A device-log link of the right shape whose ids can be swapped; the signature is never reached. */
+function link(ids: Partial<Record<"userId" | "deviceId" | "signerDeviceId", string>>) {
+  return {
+    link: {
+      ...{ v: 1, suite: "SNIP1-P256", userId: f.owner.user.id, seq: 1, prev: "A".repeat(43), type: "revoke_device" },
+      ...{ deviceId: "dev_a", signerDeviceId: "rec_b", signingKey: null, kemKey: null, name: "", createdAt: 0 },
+      ...{ signature: "AAAA", reverseSignature: null, ...ids },
+    },
+  };
+}
+
+// Review finding: keys.* and shares.* checked an id's characters only, so another kind's id (a
+// team id given as a share id) went on to a query. Every id input checks its kind's prefix.
+const wrongKinds: Case[] = [
+  ["a team id as a share id (get)", "shares.get", () => ({ id: f.teamId, deviceId: "dev_a" }), /id is not a share id \(shr_…\)/],
+  ["a team id as a share id (delete)", "shares.delete", () => ({ id: f.teamId }), /id is not a share id \(shr_…\)/],
+  ["a team id among markRead's share ids", "shares.markRead", () => ({ shareIds: ["shr_a", f.teamId] }), /not a share id/],
+  ["a user id as markRead's team id", "shares.markRead", () => ({ teamId: f.owner.user.id }), /teamId is not a team id \(tm_…\)/],
+  ["a team id as markRead's user id", "shares.markRead", () => ({ userId: f.teamId }), /userId is not a user id \(usr_…\)/],
+  [
+    "a user id as a share's target team",
+    "shares.create",
+    () => ({ target: { teamId: f.owner.user.id } }),
+    /target\.teamId is not a team id/,
+  ],
+  ["a team id as a share's target user", "shares.create", () => ({ target: { userId: f.teamId } }), /target\.userId is not a user id/],
+  ["a user id as listTeam's team", "shares.listTeam", () => ({ teamId: f.owner.user.id }), /teamId is not a team id/],
+  ["a team id as listTeam's author", "shares.listTeam", () => ({ teamId: f.teamId, authorId: f.teamId }), /authorId is not a user id/],
+  ["a team id as listDirect's user", "shares.listDirect", () => ({ userId: f.teamId }), /userId is not a user id/],
+  [
+    "a share id as a device id",
+    "shares.needingForward",
+    () => ({ deviceId: "shr_a" }),
+    /deviceId is not a device id \(dev_…\) or recovery key id \(rec_…\)/,
+  ],
+  ["a team id as keys.forUser's user", "keys.forUser", () => ({ userId: f.teamId }), /userId is not a user id \(usr_…\)/],
+  ["a team id as a link's user", "keys.revoke", () => link({ userId: f.teamId }), /userId is not a user id/],
+  ["a user id as a link's device", "keys.revoke", () => link({ deviceId: f.owner.user.id }), /deviceId is not a device id/],
+  ["a team id as a link's signer", "keys.rotate", () => link({ signerDeviceId: f.teamId }), /signerDeviceId is not a device id/],
+  [
+    "a team id as addDevice's pairing",
+    "keys.addDevice",
+    () => ({ ...link({}), pairingId: f.teamId }),
+    /pairingId is not a pairing id \(pair_…\)/,
+  ],
+  [
+    "a team id as a pairing id",
+    "keys.pairing.abort",
+    () => ({ pairingId: f.teamId, reason: "cancelled" }),
+    /pairingId is not a pairing id/,
+  ],
+  [
+    "a user id as a pairing device id",
+    "keys.pairing.respond",
+    () => ({ pairingId: "pair_x", deviceId: f.owner.user.id, ephemeralKey: p256Point() }),
+    /deviceId is not a device id/,
+  ],
+];
+cases.push(...wrongKinds);
+
+const queries = new Set([
+  "teams.audit",
+  "teams.invites.list",
+  "keys.forUser",
+  "shares.get",
+  "shares.listTeam",
+  "shares.listDirect",
+  "shares.needingForward",
+]);
 
 describe("hostile ids and text → BAD_REQUEST naming the field, no error log, no change", () => {
   it.each(cases)("%s", async (_label, path, input, message) => {

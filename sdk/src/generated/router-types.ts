@@ -329,18 +329,18 @@ export interface RouterProcedures {
       link: {
         v: 1;
         suite: "SNIP1-P256";
-        userId: string;
         seq: number;
         prev: string | null;
         type: "add_device" | "add_recovery" | "revoke_device" | "root" | "rotate_kem";
-        deviceId: string;
-        signerDeviceId: string;
         signingKey: string | null;
         kemKey: string | null;
         name: string;
         createdAt: number;
         signature: string;
         reverseSignature: string | null;
+        userId: string;
+        deviceId: string;
+        signerDeviceId: string;
       };
       pairingId?: string | undefined;
     };
@@ -358,18 +358,18 @@ export interface RouterProcedures {
       link: {
         v: 1;
         suite: "SNIP1-P256";
-        userId: string;
         seq: number;
         prev: string | null;
         type: "add_device" | "add_recovery" | "revoke_device" | "root" | "rotate_kem";
-        deviceId: string;
-        signerDeviceId: string;
         signingKey: string | null;
         kemKey: string | null;
         name: string;
         createdAt: number;
         signature: string;
         reverseSignature: string | null;
+        userId: string;
+        deviceId: string;
+        signerDeviceId: string;
       };
     };
     output: {
@@ -783,18 +783,18 @@ export interface RouterProcedures {
       link: {
         v: 1;
         suite: "SNIP1-P256";
-        userId: string;
         seq: number;
         prev: string | null;
         type: "add_device" | "add_recovery" | "revoke_device" | "root" | "rotate_kem";
-        deviceId: string;
-        signerDeviceId: string;
         signingKey: string | null;
         kemKey: string | null;
         name: string;
         createdAt: number;
         signature: string;
         reverseSignature: string | null;
+        userId: string;
+        deviceId: string;
+        signerDeviceId: string;
       };
     };
     output: {
@@ -811,18 +811,18 @@ export interface RouterProcedures {
       link: {
         v: 1;
         suite: "SNIP1-P256";
-        userId: string;
         seq: number;
         prev: string | null;
         type: "add_device" | "add_recovery" | "revoke_device" | "root" | "rotate_kem";
-        deviceId: string;
-        signerDeviceId: string;
         signingKey: string | null;
         kemKey: string | null;
         name: string;
         createdAt: number;
         signature: string;
         reverseSignature: string | null;
+        userId: string;
+        deviceId: string;
+        signerDeviceId: string;
       };
     };
     output: {
@@ -839,18 +839,18 @@ export interface RouterProcedures {
       link: {
         v: 1;
         suite: "SNIP1-P256";
-        userId: string;
         seq: number;
         prev: string | null;
         type: "add_device" | "add_recovery" | "revoke_device" | "root" | "rotate_kem";
-        deviceId: string;
-        signerDeviceId: string;
         signingKey: string | null;
         kemKey: string | null;
         name: string;
         createdAt: number;
         signature: string;
         reverseSignature: string | null;
+        userId: string;
+        deviceId: string;
+        signerDeviceId: string;
       };
     };
     output: {

@@ -1,4 +1,4 @@
-import { AppError, type DeviceKey } from "@osmynt/db";
+import { AppError, type DeviceKey, idPattern } from "@osmynt/db";
 import {
   compareRecipients,
   fromBase64url,
@@ -92,6 +92,9 @@ export async function checkEnvelope(
     throw tooLarge(params.maxCiphertextBytes);
   const envelope = asBadRequest("envelope", () => parseEnvelope(input.envelope));
   const m = envelope.manifest;
+  // The signed share id becomes the row's id and every event's shareId: it must be a share id.
+  if (!idPattern("share").test(m.shareId) || m.shareId.length > 64)
+    throw new AppError("BAD_REQUEST", "envelope.manifest.shareId is not a share id (shr_…, at most 64 characters)");
   const ciphertextBytes = fromBase64url(envelope.ciphertext).length;
   if (ciphertextBytes > params.maxCiphertextBytes) throw tooLarge(params.maxCiphertextBytes);
   if (ciphertextBytes !== m.ciphertextLength)

@@ -1,5 +1,6 @@
 import { schema } from "@osmynt/db";
 import { z } from "zod";
+import { deviceIdInput, idInput } from "../../trpc/id-input.js";
 
 const base64url = /^[A-Za-z0-9_-]*$/;
 const iso = z.string().describe("ISO 8601 timestamp");
@@ -17,8 +18,6 @@ const text = (what: string, max: number) =>
     .max(max, `${what} is at most ${max} characters`)
     .regex(/^[^\p{Cc}\p{Cs}]*$/u, `${what} must not contain control characters or lone surrogates`);
 
-const id = (what: string) => text(what, 128).min(1, `${what} is required`);
-
 /**
  * A signed device-log link on the wire (crypto.md §4; `DeviceLink` in @osmynt/sdk/crypto). The
  * shape and sizes are checked here; what the link means (signatures, chain, keys on the curve) is
@@ -28,12 +27,12 @@ const id = (what: string) => text(what, 128).min(1, `${what} is required`);
 const linkFields = {
   v: z.literal(1, "v must be 1 (the only device-link version)"),
   suite: z.literal("SNIP1-P256", "suite must be SNIP1-P256"),
-  userId: id("userId"),
+  userId: z.string(),
   seq: z.number().int("seq must be an integer").min(0, "seq must not be negative").max(1_000_000, "seq is too large"),
   prev: b64("prev", 64).nullable(),
   type: z.enum(schema.deviceLinkTypes),
-  deviceId: id("deviceId"),
-  signerDeviceId: id("signerDeviceId"),
+  deviceId: z.string(),
+  signerDeviceId: z.string(),
   signingKey: b64("signingKey", 200).nullable(),
   kemKey: b64("kemKey", 200).nullable(),
   name: text("name", 128),
@@ -42,8 +41,15 @@ const linkFields = {
   reverseSignature: b64("reverseSignature", 200).nullable(),
 };
 
-/** What appends take: nothing but the link's own fields. */
-export const deviceLinkInput = z.object(linkFields).strict();
+/** What appends take: nothing but the link's own fields, with ids of their kind. */
+export const deviceLinkInput = z
+  .object({
+    ...linkFields,
+    userId: idInput("user", "userId"),
+    deviceId: deviceIdInput("deviceId"),
+    signerDeviceId: deviceIdInput("signerDeviceId"),
+  })
+  .strict();
 /** What reads hand out: the stored link. */
 export const deviceLinkOutput = z.object(linkFields);
 
@@ -52,7 +58,7 @@ export const appendInput = z.object({ link: deviceLinkInput });
 export const addDeviceInput = z.object({
   link: deviceLinkInput,
   /** The pairing this link completes, when the device was paired (its keys must be the ones paired). */
-  pairingId: z.string().max(64, "pairingId is too long").optional(),
+  pairingId: idInput("pairing", "pairingId").optional(),
 });
 
 export const appendOutput = z.object({
@@ -84,7 +90,7 @@ export const deviceSchema = z.object({
 
 export const mineOutput = deviceLogOutput.extend({ devices: deviceSchema.array() });
 
-export const forUserInput = z.object({ userId: id("userId") });
+export const forUserInput = z.object({ userId: idInput("user", "userId") });
 
 export const forTeamOutput = z.object({
   teamId: z.string(),

@@ -1,5 +1,6 @@
 import { schema } from "@osmynt/db";
 import { z } from "zod";
+import { deviceIdInput, idInput } from "../../trpc/id-input.js";
 
 const b64 = (what: string, max: number) =>
   z
@@ -8,18 +9,9 @@ const b64 = (what: string, max: number) =>
     .max(max, `${what} is too long (at most ${max} characters)`)
     .regex(/^[A-Za-z0-9_-]+$/, `${what} must be base64url (A–Z, a–z, 0–9, - and _)`);
 
-const deviceId = z
-  .string()
-  .min(1, "deviceId is required")
-  .max(128, "deviceId is at most 128 characters")
-  .regex(/^[^\p{Cc}\p{Cs}]*$/u, "deviceId must not contain control characters or lone surrogates");
+const deviceId = deviceIdInput("deviceId");
 
-export const pairingIdSchema = z
-  .string()
-  .trim()
-  .min(1, "pairingId is required")
-  .max(64, "pairingId is too long")
-  .regex(/^pair_[A-Za-z0-9_-]+$/, "pairingId is not a pairing id (pair_…)");
+export const pairingIdSchema = idInput("pairing", "pairingId");
 
 /** A P-256 public key as the relay passes it on: an uncompressed point, checked on the curve. */
 const point = (what: string) => b64(what, 200);

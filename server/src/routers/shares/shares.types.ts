@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { deviceIdInput, idInput } from "../../trpc/id-input.js";
 
 const base64url = /^[A-Za-z0-9_-]*$/;
 const iso = z.string().describe("ISO 8601 timestamp");
@@ -10,17 +11,10 @@ const b64 = (what: string, max: number) =>
     .max(max, `${what} is too long (at most ${max} characters)`)
     .regex(base64url, `${what} must be base64url (A–Z, a–z, 0–9, - and _)`);
 
-const id = (what: string) =>
-  z
-    .string()
-    .min(1, `${what} is required`)
-    .max(128, `${what} is at most 128 characters`)
-    .regex(/^[\x21-\x7e]+$/, `${what} must be printable ASCII without spaces`);
-
-export const shareIdInput = id("id");
+export const shareIdInput = idInput("share", "id");
 
 export const targetInput = z.union(
-  [z.object({ teamId: id("target.teamId") }).strict(), z.object({ userId: id("target.userId") }).strict()],
+  [z.object({ teamId: idInput("team", "target.teamId") }).strict(), z.object({ userId: idInput("user", "target.userId") }).strict()],
   {
     error: "target is { teamId } or { userId }",
   },
@@ -40,8 +34,8 @@ export const envelopeInput = z.object({
 
 /** One device's wrapped share key (`RecipientWrap` in @osmynt/sdk/crypto). */
 export const wrapInput = z.object({
-  userId: id("userId"),
-  deviceId: id("deviceId"),
+  userId: idInput("user", "userId"),
+  deviceId: deviceIdInput("deviceId"),
   kemKeyId: b64("kemKeyId", 64),
   enc: b64("enc", 200),
   wrappedKey: b64("wrappedKey", 200),
@@ -62,7 +56,7 @@ export const createOutput = z.object({ id: z.string(), createdAt: iso, expiresAt
 export const getInput = z.object({
   id: shareIdInput,
   /** Which of my devices asks: only its wrapped key is handed out, and only while it is active. */
-  deviceId: id("deviceId"),
+  deviceId: deviceIdInput("deviceId"),
 });
 
 const headerFields = {
@@ -100,12 +94,12 @@ const cursorInput = z
 const limitInput = z.number().int("limit must be an integer").min(1, "limit is at least 1").max(100, "limit is at most 100").default(50);
 
 export const listTeamInput = z.object({
-  teamId: id("teamId"),
-  authorId: id("authorId").optional(),
+  teamId: idInput("team", "teamId"),
+  authorId: idInput("user", "authorId").optional(),
   cursor: cursorInput,
   limit: limitInput,
 });
-export const listDirectInput = z.object({ userId: id("userId"), cursor: cursorInput, limit: limitInput });
+export const listDirectInput = z.object({ userId: idInput("user", "userId"), cursor: cursorInput, limit: limitInput });
 export const pageOutput = z.object({ items: headerOutput.array(), nextCursor: z.string().nullable() });
 
 export const deleteInput = z.object({ id: shareIdInput });
@@ -122,8 +116,8 @@ export const addRecipientsOutput = z.object({ added: z.object({ userId: z.string
 export const markReadInput = z.union(
   [
     z.object({ shareIds: shareIdInput.array().min(1, "shareIds must not be empty").max(500, "at most 500 shareIds at once") }).strict(),
-    z.object({ teamId: id("teamId") }).strict(),
-    z.object({ userId: id("userId") }).strict(),
+    z.object({ teamId: idInput("team", "teamId") }).strict(),
+    z.object({ userId: idInput("user", "userId") }).strict(),
   ],
   { error: "markRead takes { shareIds }, { teamId } (the whole feed) or { userId } (the whole direct thread)" },
 );
@@ -135,5 +129,5 @@ export const unreadOutput = z.object({
   direct: z.object({ userId: z.string(), unread: z.number() }).array(),
 });
 
-export const needingForwardInput = z.object({ deviceId: id("deviceId"), cursor: cursorInput, limit: limitInput });
+export const needingForwardInput = z.object({ deviceId: deviceIdInput("deviceId"), cursor: cursorInput, limit: limitInput });
 export const needingForwardOutput = z.object({ ids: z.string().array(), nextCursor: z.string().nullable() });
