@@ -75,7 +75,12 @@ describe("keys.register", () => {
     expect(state.fingerprint).toBe(result.fingerprint);
     expect(state.head).toEqual({ seq: 0, hash: result.hash });
     const stored = await keysState(server, [session.user.id]);
-    expect(stored.events.length).toBeGreaterThanOrEqual(2); // the personal team's copy and the user's own
+    expect(stored.events.length).toBeGreaterThan(0);
+    const changed = await server.deps.db.query.events.findMany({
+      where: (e, { sql }) => sql`${e.type} = 'keys.changed' and ${e.payload}->>'userId' = ${session.user.id}`,
+    });
+    // The user's own copy only: alone in their personal team, nobody else's.
+    expect(changed.map((e) => [e.userId, e.teamId])).toEqual([[session.user.id, null]]);
     expect(stored.audit.length).toBeGreaterThan(0);
   });
 
@@ -405,7 +410,7 @@ describe("reading logs", () => {
     expect(await ok(call(server, "keys.mine", session))).toEqual({ userId: session.user.id, links: [], devices: [] });
   });
 
-  it("records keys.changed for the user's teams and the user, and an audit row", async () => {
+  it("records keys.changed once for the user and once for each teammate, and an audit row", async () => {
     const t = await team();
     const state = await verifiedLog(server, t.member.session);
     const result = await ok(
@@ -417,9 +422,9 @@ describe("reading logs", () => {
       where: (e, { sql }) =>
         sql`${e.payload}->>'userId' = ${t.member.userId} and ${e.type} = 'keys.changed' and (${e.payload}->>'seq')::int = 1`,
     });
-    expect(rows.map((r) => r.teamId ?? `user:${r.userId}`).sort()).toEqual(
-      [t.teamId, `user:${t.member.userId}`, ...(await personalTeamOf(t.member.session))].sort(),
-    );
+    const members = (await ok(call(server, "teams.mine", t.member.session))).find((x: any) => x.id === t.teamId).members;
+    expect(rows.every((r) => r.teamId === null)).toBe(true);
+    expect(rows.map((r) => r.userId).sort()).toEqual(members.map((m: any) => m.id).sort());
     expect(rows[0]?.payload).toEqual({ userId: t.member.userId, seq: result.seq, type: "add_device", deviceId: expect.any(String) });
     const audit = await server.deps.db.query.auditLog.findMany({
       where: (a, { and, eq }) => and(eq(a.actorId, t.member.userId), eq(a.action, "keys.add_device")),
@@ -430,8 +435,3 @@ describe("reading logs", () => {
     expect(trail.entries.filter((e: any) => e.action === "keys.add_device").map((e: any) => e.actor.id)).toEqual([t.member.userId]);
   });
 });
-
-async function personalTeamOf(session: TestSession): Promise<string[]> {
-  const teams = await ok(call(server, "teams.mine", session));
-  return teams.filter((t: any) => t.personal).map((t: any) => t.id);
-}

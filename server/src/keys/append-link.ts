@@ -3,8 +3,8 @@ import {
   appendDeviceLink,
   completePairing,
   deleteDeviceWraps,
-  listTeamIdsForUser,
   lockDeviceLog,
+  lockTeammates,
   readDeviceLogState,
   recordAudit,
   type schema,
@@ -82,7 +82,7 @@ async function checkAndStore(tx: Transaction, deps: Pick<AppDeps, "config">, par
 /**
  * Appends one link to the user's device log, the way every keys.* write does: lock the user's log,
  * verify the link against the stored state with the crypto core, store link, state and devices,
- * write the audit row and `keys.changed` for the user and their teams, all in one transaction.
+ * write the audit row and `keys.changed` for the user and each teammate, all in one transaction.
  * A refused link changes nothing.
  */
 export async function appendLink(deps: Pick<AppDeps, "db" | "bus" | "config">, params: AppendParams) {
@@ -96,8 +96,8 @@ export async function appendLink(deps: Pick<AppDeps, "db" | "bus" | "config">, p
     });
   return withEvents(deps, async (tx, emit) => {
     const { link, state } = await checkAndStore(tx, deps, params);
-    const teamIds = await listTeamIdsForUser(tx, { userId: params.userId });
-    await emit(keysChanged({ userId: params.userId, seq: link.seq, type: link.type, deviceId: link.deviceId }, teamIds));
+    const audience = await lockTeammates(tx, { userId: params.userId });
+    await emit(keysChanged({ userId: params.userId, seq: link.seq, type: link.type, deviceId: link.deviceId }, audience));
     return { userId: params.userId, seq: link.seq, hash: state.head.hash, fingerprint: state.fingerprint };
   });
 }

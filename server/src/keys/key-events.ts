@@ -9,14 +9,12 @@ export interface KeysChange {
 }
 
 /**
- * `keys.changed` for a user's device log: one row for each live team they are in (their teammates
- * encrypt to their devices and must refetch the log) and a personal copy (their own other
- * devices, and a user who is in no team). Ids and positions only; clients fetch and verify the log.
+ * `keys.changed` for a user's device log, addressed to each person it concerns once: the user
+ * (their own other devices) and everyone sharing a live team with them (they encrypt to the user's
+ * devices and must refetch the log). Not one row per team: a teammate in N shared teams would hear
+ * the same change N times. Ids and positions only; clients fetch and verify the log.
  */
-export function keysChanged(change: KeysChange, teamIds: readonly string[]): EventToRecord[] {
+export function keysChanged(change: KeysChange, userIds: readonly string[]): EventToRecord[] {
   const payload = { userId: change.userId, seq: change.seq, type: change.type, deviceId: change.deviceId };
-  return [
-    ...teamIds.map((teamId): EventToRecord => ({ type: "keys.changed", teamId, userId: null, payload })),
-    { type: "keys.changed", teamId: null, userId: change.userId, payload },
-  ];
+  return userIds.map((userId): EventToRecord => ({ type: "keys.changed", teamId: null, userId, payload }));
 }
