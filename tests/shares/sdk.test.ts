@@ -162,6 +162,42 @@ describe("SDK: shareCode, openShare, live", () => {
     expect(await bob.shares.backfill()).toBe(0);
   });
 
+  it("createShares twice on one devices registers one backfill: approving a device forwards once", async () => {
+    shareId ??= (await alice.shares.shareCode({ teamId, ...secret })).id;
+    const bobViaProxy = device(sessions.bob, proxy.url);
+    await bobViaProxy.keyStore.set("osmynt.device", (await bob.keyStore.get("osmynt.device")) as string);
+    createShares(bobViaProxy.client, bobViaProxy.devices); // an extension building its layers again
+    let pages = 0;
+    proxy.setTamper((path, data) => {
+      if (path === "shares.needingForward") pages++;
+      return data;
+    });
+    const fresh = device((await ok(call(server, "auth.devLogin", null, { login: sessions.bob.user.login }))) as TestSession);
+    let shown: string | undefined;
+    const [paired, approved] = await Promise.all([
+      fresh.devices.pairNewDevice({
+        name: "b-third",
+        showCode: (code) => {
+          shown = code;
+        },
+        pollMs: 50,
+      }),
+      bobViaProxy.devices.approveNewDevice({
+        enterCode: async () => {
+          while (!shown) await new Promise((r) => setTimeout(r, 20));
+          return shown;
+        },
+        pollMs: 50,
+      }),
+    ]);
+    proxy.setTamper((_p, d) => d);
+    expect(approved.deviceId).toBe(paired.deviceId);
+    expect(approved.backfillError).toBeUndefined();
+    expect(approved.forwarded).toBeGreaterThanOrEqual(1);
+    expect(pages).toBe(1); // one backfill ran: one page of work asked for, not one per createShares
+    expect(await fresh.shares.openShare(shareId)).toMatchObject(secret);
+  });
+
   it("retries once when the server says the device set changed, sealing for the devices it missed", async () => {
     const aliceViaProxy = device(sessions.alice, proxy.url);
     await aliceViaProxy.keyStore.set("osmynt.device", (await alice.keyStore.get("osmynt.device")) as string);

@@ -127,7 +127,7 @@ export function createDevices(client: KeysClient, options: DevicesOptions) {
     }));
   }
 
-  const afterApprove = new Set<AfterApprove>();
+  const afterApprove = new Map<string, AfterApprove>();
   const internals: DeviceInternals = { client, store, keyName, myself, myLog, myActiveLog, thisDevice, trust, afterApprove };
   const base = {
     /** The keys of this device, or null before `register`/pairing. */
@@ -264,9 +264,10 @@ export interface DeviceInternals {
   /**
    * Run by `approveNewDevice` once the new device is in the log, in the approving device's
    * process: the shares layer registers its backfill here, so the new device can read old shares
-   * without anyone calling `backfill()`.
+   * without anyone calling `backfill()`. One hook per name: a layer created again on the same
+   * devices replaces its hook instead of running its work twice.
    */
-  afterApprove: Set<AfterApprove>;
+  afterApprove: Map<string, AfterApprove>;
 }
 
 /** Work to do on the approving device after a new device was added; resolves to how many shares it forwarded. */

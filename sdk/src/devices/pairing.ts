@@ -249,7 +249,7 @@ export function pairingFlows(internals: DeviceInternals) {
    */
   async function runAfterApprove(deviceId: string): Promise<{ forwarded: number; backfillError?: unknown }> {
     let forwarded = 0;
-    for (const hook of afterApprove) {
+    for (const hook of afterApprove.values()) {
       try {
         forwarded += await hook({ deviceId });
       } catch (error) {

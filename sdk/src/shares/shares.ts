@@ -232,7 +232,8 @@ export function createShares(client: SharesClient, devices: Devices) {
     },
   };
   // A device that approves a new one forwards its shares to it at once (approveNewDevice runs this).
-  devices.internals.afterApprove.add(() => api.backfill());
+  // Keyed, so calling createShares again on the same devices (the latest wins) forwards once, not twice.
+  devices.internals.afterApprove.set("shares.backfill", () => api.backfill());
   return api;
 }
 
