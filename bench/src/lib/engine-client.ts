@@ -93,7 +93,13 @@ export function subscribe(wsUrl: string, token: string | null, onEvent: (event: 
     ws.send(JSON.stringify({ id: 1, method: "subscription", params: { path: "events.subscribe", input: {} } }));
   });
   ws.on("message", (raw) => {
-    const message = JSON.parse(String(raw));
+    const text = String(raw);
+    // tRPC's keep-alive (the engine pings a connection after 25 s without a message from it).
+    if (text === "PING") {
+      ws.send("PONG");
+      return;
+    }
+    const message = JSON.parse(text);
     if (message.error) rejectStarted(new Error(message.error.message));
     else if (message.result?.type === "started") resolveStarted();
     // A tracked event travels as `{ id, data }` inside the result.
