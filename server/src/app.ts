@@ -19,6 +19,7 @@ import { trpcFastifyErrorHandler } from "./http/trpc-errors.js";
 import { budgetsOf } from "./limits/budgets.js";
 import { addressKey, perAddressStore } from "./limits/calls.js";
 import { trustFunction } from "./limits/trust-proxy.js";
+import { wsEncoder } from "./realtime/ws-encoder.js";
 import { type AppRouter, appRouter } from "./routers/_app.js";
 import { createContextFactory } from "./trpc/context.js";
 import { reportProcedureError } from "./trpc/errors.js";
@@ -120,6 +121,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         // For WebSocket messages; HTTP batches are refused earlier with a clearer message (batchLimitHook).
         maxBatchSize: config.maxBatchSize,
         keepAlive: { enabled: true, pingMs: 25_000, pongWaitMs: 10_000 },
+        // JSON like the default, but an event shared by many subscribers is serialized once.
+        experimental_encoder: wsEncoder,
         onError({ error, path, type }) {
           reportProcedureError(deps.logger, { error, path, type });
         },

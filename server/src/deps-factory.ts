@@ -5,6 +5,7 @@ import type { AppDeps } from "./deps.js";
 import type { Config } from "./env.js";
 import { createLimiter } from "./limits/limiter.js";
 import { createMetrics } from "./metrics.js";
+import { createCheckpointSweep } from "./realtime/checkpoints.js";
 import { createConnectionRegistry } from "./realtime/connections.js";
 import { createEventHub } from "./realtime/event-hub.js";
 import { startRetention } from "./realtime/retention.js";
@@ -34,6 +35,7 @@ export async function openDeps(config: Config, logger: Logger): Promise<AppDeps 
   });
   const metrics = createMetrics({ bus, database });
   const hub = createEventHub({ db: database.db, bus, logger });
+  const checkpoints = createCheckpointSweep(config.realtime.checkpointMs);
   const connections = createConnectionRegistry();
   const limiter = createLimiter({
     redisUrl: config.redis.url,
@@ -60,6 +62,7 @@ export async function openDeps(config: Config, logger: Logger): Promise<AppDeps 
     db: database.db,
     bus,
     hub,
+    checkpoints,
     connections,
     limiter,
     retention,
@@ -70,6 +73,7 @@ export async function openDeps(config: Config, logger: Logger): Promise<AppDeps 
       retention.stop();
       sharePurge.stop();
       await hub.stop();
+      checkpoints.stop();
       await bus.close();
       await limiter.close();
       await database.close();

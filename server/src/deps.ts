@@ -4,6 +4,7 @@ import type { EventBus } from "./bus/index.js";
 import type { Config } from "./env.js";
 import type { Limiter } from "./limits/limiter.js";
 import type { Metrics } from "./metrics.js";
+import type { CheckpointSweep } from "./realtime/checkpoints.js";
 import type { ConnectionRegistry } from "./realtime/connections.js";
 import type { EventHub } from "./realtime/event-hub.js";
 import type { Retention } from "./realtime/retention.js";
@@ -17,6 +18,8 @@ export interface AppDeps {
   bus: EventBus;
   /** This instance's one reader of the event log, fanning rows out to its subscriptions. */
   hub: EventHub;
+  /** The instance's one timer that sends quiet event streams their checkpoint. */
+  checkpoints: CheckpointSweep;
   connections: ConnectionRegistry;
   /** Rate-limit counters, shared by every instance through Redis when it is configured. */
   limiter: Limiter;

@@ -113,6 +113,10 @@ const envSchema = z.object({
     emptyAsUndefined,
     z.coerce.number({ error: "must be a number" }).int().min(1).max(10_000).default(50),
   ),
+  EVENT_CHECKPOINT_MS: z.preprocess(
+    emptyAsUndefined,
+    z.coerce.number({ error: "must be a number" }).int().min(20).max(3_600_000).default(60_000),
+  ),
   SUBSCRIPTION_BUFFER_EVENTS: z.preprocess(
     emptyAsUndefined,
     z.coerce.number({ error: "must be a number" }).int().min(10).max(1_000_000).default(2000),
@@ -213,6 +217,8 @@ export interface Config {
     maxSubscriptionsPerUser: number;
     subscriptionBufferEvents: number;
     maxBufferedBytes: number;
+    /** A stream with nothing to send for this long gets a `sync.checkpoint` (its cursor moves on). */
+    checkpointMs: number;
   };
   keys: {
     /** Active devices (recovery key not counted) one user may have. */
@@ -409,6 +415,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       subscriptionBufferEvents: e.SUBSCRIPTION_BUFFER_EVENTS,
       maxSubscriptionsPerUser: e.SUBSCRIPTIONS_PER_USER,
       maxBufferedBytes: e.WS_MAX_BUFFERED_BYTES,
+      checkpointMs: e.EVENT_CHECKPOINT_MS,
     },
     keys: {
       maxDevicesPerUser: e.KEYS_MAX_DEVICES_PER_USER,

@@ -12,6 +12,6 @@ export { OPENAPI_PATH, REFERENCE_PATH } from "./http/rest.js";
 export { REST_PREFIX, restOperations } from "./http/rest-operations.js";
 export { createLogger } from "./logger.js";
 export { type AppRouter, appRouter } from "./routers/_app.js";
-export { createContextInner } from "./trpc/context.js";
+export { createContextFactory, createContextInner } from "./trpc/context.js";
 export { createCallerFactory } from "./trpc/init.js";
 export { withEvents } from "./trpc/with-events.js";

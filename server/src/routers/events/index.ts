@@ -1,8 +1,8 @@
 import { AppError } from "@osmynt/db";
-import { tracked } from "@trpc/server";
+import { subscriptionWireOf } from "../../realtime/ws-encoder.js";
 import { authedProcedure, router } from "../../trpc/init.js";
 import { subscribeInput } from "./events.types.js";
-import { streamEvents } from "./stream.js";
+import { EventStream } from "./stream.js";
 
 export const eventsRouter = router({
   /**
@@ -11,39 +11,43 @@ export const eventsRouter = router({
    * id they received, and get the backlog before live events, with no gap and no repeat.
    * @see https://trpc.io/docs/server/subscriptions#tracked
    */
-  subscribe: authedProcedure.input(subscribeInput).subscription(async function* ({ ctx, input, signal }) {
-    const max = ctx.config.realtime.maxSubscriptionsPerUser;
-    const release = ctx.deps.connections.acquireStream(ctx.user.id, max);
-    if (!release) {
-      throw new AppError(
-        "TOO_MANY_REQUESTS",
-        `too many open event streams for this user (at most ${max} per instance); close one and retry`,
-      );
-    }
-    const stream = streamEvents({
-      db: ctx.db,
-      hub: ctx.deps.hub,
-      userId: ctx.user.id,
-      sessionId: ctx.sessionId,
-      lastEventId: input?.lastEventId ? Number(input.lastEventId) : null,
-      signal,
-      socket: ctx.meta.socket,
-      bufferLimit: ctx.config.realtime.subscriptionBufferEvents,
-      maxBufferedBytes: ctx.config.realtime.maxBufferedBytes,
-    });
-    const metrics = ctx.deps.metrics;
-    metrics?.subscriptionsOpen.inc();
-    try {
-      for await (const event of stream) {
-        yield tracked(event.id, event);
-        if (event.type !== "sync.checkpoint" && metrics) {
-          metrics.eventsDelivered.inc();
-          metrics.deliveryLag.observe(Math.max(0, Date.now() - Date.parse(event.createdAt)) / 1000);
-        }
-      }
-    } finally {
-      metrics?.subscriptionsOpen.dec();
-      release();
-    }
-  }),
+  subscribe: authedProcedure
+    .input(subscribeInput)
+    // The WebSocket request behind the stream, which zod's parse leaves out of `input`.
+    .use(async function wireOfRequest({ getRawInput, next }) {
+      return next({ ctx: { wire: subscriptionWireOf(await getRawInput()) } });
+    })
+    .subscription(({ ctx, input, signal }) => {
+      const max = ctx.config.realtime.maxSubscriptionsPerUser;
+      const metrics = ctx.deps.metrics;
+      let release: (() => void) | null = null;
+      return new EventStream({
+        db: ctx.db,
+        hub: ctx.deps.hub,
+        checkpoints: ctx.deps.checkpoints,
+        metrics,
+        userId: ctx.user.id,
+        sessionId: ctx.sessionId,
+        lastEventId: input?.lastEventId ? Number(input.lastEventId) : null,
+        signal,
+        socket: ctx.meta.socket,
+        wire: ctx.wire,
+        bufferLimit: ctx.config.realtime.subscriptionBufferEvents,
+        maxBufferedBytes: ctx.config.realtime.maxBufferedBytes,
+        onOpen() {
+          release = ctx.deps.connections.acquireStream(ctx.user.id, max);
+          if (!release) {
+            throw new AppError(
+              "TOO_MANY_REQUESTS",
+              `too many open event streams for this user (at most ${max} per instance); close one and retry`,
+            );
+          }
+          metrics?.subscriptionsOpen.inc();
+        },
+        onClose() {
+          metrics?.subscriptionsOpen.dec();
+          release?.();
+        },
+      });
+    }),
 });

@@ -1,42 +1,43 @@
 import { AppError, type Database, type EventRow, latestEventId, prunedThroughEventId, readVisibleEvents } from "@osmynt/db";
+import type { TrackedEnvelope } from "@trpc/server";
 import type { WebSocket } from "ws";
+import type { Metrics } from "../../metrics.js";
+import type { CheckpointSweep, QuietStream } from "../../realtime/checkpoints.js";
 import { CloseCodes } from "../../realtime/connections.js";
-import type { EventHub } from "../../realtime/event-hub.js";
+import { type Delivery, deliveryOf, singleDelivery } from "../../realtime/deliveries.js";
+import type { AudienceSubscription, EventHub } from "../../realtime/event-hub.js";
+import { dataFrame, framePrefix, type SubscriptionWire } from "../../realtime/ws-encoder.js";
 import type { StreamEvent } from "./events.types.js";
 import { MembershipWindows } from "./membership-windows.js";
 
 export interface StreamParams {
   db: Database;
   hub: EventHub;
+  checkpoints: CheckpointSweep;
+  metrics: Pick<Metrics, "eventsDelivered" | "deliveryLag"> | undefined;
   userId: string;
   sessionId: string;
   lastEventId: number | null;
   signal: AbortSignal | undefined;
   socket: WebSocket | undefined;
+  /** The WebSocket request this stream answers (see realtime/ws-encoder.ts); lets it write its own live frames. */
+  wire: SubscriptionWire | undefined;
   /** Events queued for this subscription past which it is too slow and is ended. */
   bufferLimit: number;
   /** Unsent bytes on the socket past which the consumer is too slow and is disconnected. */
   maxBufferedBytes: number;
+  /** Called when the stream starts (its first `next`); throws to refuse it. */
+  onOpen(): void;
+  /** Called once when a stream that opened ends, however it ends. */
+  onClose(): void;
 }
+
+type Result = IteratorResult<TrackedEnvelope<StreamEvent>, undefined>;
 
 const BACKLOG_PAGE = 500;
-/** With nothing visible for this long, a checkpoint moves the client's cursor forward. */
-const CHECKPOINT_AFTER_MS = 60_000;
-
-/**
- * A log row as its catalogue event. Rows are parsed against the catalogue when written (withEvents),
- * so the row's type and payload are trusted here rather than parsed again for every subscriber.
- */
-export function toStreamEvent(row: EventRow): StreamEvent {
-  return {
-    id: String(row.id),
-    type: row.type,
-    teamId: row.teamId,
-    userId: row.userId,
-    payload: row.payload,
-    createdAt: row.createdAt.toISOString(),
-  } as StreamEvent;
-}
+const DONE: Result = Object.freeze({ done: true, value: undefined });
+const WS_OPEN = 1;
+const AS_TEXT = { binary: false } as const;
 
 /**
  * A cursor below the pruned-through mark may have missed events retention deleted (whether or
@@ -53,8 +54,16 @@ async function assertNotPruned(db: Database, cursor: number) {
   }
 }
 
-function checkpoint(position: number): StreamEvent {
-  return { id: String(position), type: "sync.checkpoint", teamId: null, userId: null, payload: {}, createdAt: new Date().toISOString() };
+function checkpoint(position: number): Delivery {
+  const event = {
+    id: String(position),
+    type: "sync.checkpoint",
+    teamId: null,
+    userId: null,
+    payload: {},
+    createdAt: new Date().toISOString(),
+  };
+  return singleDelivery(event as StreamEvent);
 }
 
 /**
@@ -67,27 +76,184 @@ function checkpoint(position: number): StreamEvent {
  * What the user may see is decided per event by their membership windows (membership as it was at
  * that event, from the log's own join/leave events), for the backlog and live alike; the queue
  * holds only those events, so its limit measures this user's backlog, not the deployment's.
+ *
+ * The live part is a plain iterator over a queue rather than an async generator, and a waiting
+ * stream holds no timer: the instance's checkpoint sweep finds the quiet ones. The values handed
+ * out are shared by the whole audience (realtime/deliveries.ts).
+ *
+ * Over a WebSocket, once the backlog is out and tRPC asks for a value the stream does not have
+ * yet, the stream writes its live events to the socket itself, as the very frames the adapter
+ * would write (the same bytes for every subscriber of the same request id), and leaves tRPC's
+ * `next` pending until the stream ends: an event then costs a subscriber no promise, no message
+ * object and no serialization. This relies on the adapter asking for the next value only after
+ * sending the previous one (so nothing it holds can be overtaken); errors and the end of the
+ * stream still go through tRPC (the pending `next` rejects or completes).
  */
-export async function* streamEvents(p: StreamParams): AsyncGenerator<StreamEvent> {
-  const queue: EventRow[] = [];
-  const windows = new MembershipWindows(p.userId);
-  let windowsLoaded = false;
-  let wake: (() => void) | null = null;
-  let overflow = false;
-  const start = p.hub.cursor();
-  const subscription = p.hub.subscribe(p.userId, (row) => {
-    windows.apply(row);
-    // Until the windows are loaded the hub's routing (this user, their teams) is all we know.
-    if (windowsLoaded && !windows.visible(row)) return;
-    if (queue.length >= p.bufferLimit) overflow = true;
-    else queue.push(row);
-    wake?.();
-  });
-  const onAbort = () => wake?.();
-  p.signal?.addEventListener("abort", onAbort);
-  try {
-    let last = p.lastEventId ?? start;
+export class EventStream implements AsyncIterableIterator<TrackedEnvelope<StreamEvent>>, QuietStream {
+  private readonly queue: EventRow[] = [];
+  private readonly windows: MembershipWindows;
+  private subscription: AudienceSubscription | null = null;
+  private windowsLoaded = false;
+  private overflow = false;
+  private last = 0;
+  private backlog: AsyncGenerator<Delivery> | null = null;
+  private waiter: { resolve(result: Result): void; reject(error: unknown): void } | null = null;
+  private opened = false;
+  /** Live frames are written to the socket by the stream itself (see above); the prefix they start with. */
+  private directPrefix: string | null = null;
+  private closed = false;
+  /** For the checkpoint sweep: something was handed out since its last look, or when it saw the stream go quiet. */
+  private delivered = false;
+  private quietSince = Date.now();
 
+  constructor(private readonly p: StreamParams) {
+    this.windows = new MembershipWindows(p.userId);
+  }
+
+  /** Like the generator it replaces, the stream starts when it is first read, not when it is made. */
+  private open() {
+    const p = this.p;
+    p.onOpen();
+    this.opened = true;
+    const start = p.hub.cursor();
+    this.last = p.lastEventId ?? start;
+    this.subscription = p.hub.subscribe(p.userId, (row) => this.receive(row));
+    this.backlog = this.readBacklog(start);
+    p.signal?.addEventListener("abort", this.onAbort);
+    p.checkpoints.add(this);
+  }
+
+  [Symbol.asyncIterator]() {
+    return this;
+  }
+
+  next(): Promise<Result> {
+    if (!this.opened && !this.closed) {
+      if (this.p.signal?.aborted) this.closed = true;
+      else {
+        try {
+          this.open();
+        } catch (error) {
+          this.closed = true;
+          return Promise.reject(error);
+        }
+      }
+    }
+    if (this.backlog) return this.nextFromBacklog(this.backlog);
+    if (this.closed) return Promise.resolve(DONE);
+    const taken = this.take();
+    if (taken === null) {
+      if (this.p.wire && this.p.socket) this.directPrefix ??= framePrefix(this.p.wire);
+      return new Promise((resolve, reject) => (this.waiter = { resolve, reject }));
+    }
+    if (taken instanceof Error) {
+      this.close();
+      return Promise.reject(taken);
+    }
+    return Promise.resolve(taken);
+  }
+
+  return(): Promise<Result> {
+    this.close();
+    return Promise.resolve(DONE);
+  }
+
+  checkpointIfQuiet(now: number, periodMs: number) {
+    if (this.delivered) {
+      this.delivered = false;
+      this.quietSince = now;
+      return;
+    }
+    if (now - this.quietSince < periodMs || !this.waiter || this.last <= 0) return;
+    this.quietSince = now;
+    if (this.directPrefix !== null) this.write(this.directPrefix, checkpoint(this.last));
+    else this.settle(checkpoint(this.last));
+  }
+
+  /** The hub's listener: routed rows, in id order, as they are read from the log. */
+  private receive(row: EventRow) {
+    this.windows.apply(row);
+    // Until the windows are loaded the hub's routing (this user, their teams) is all we know.
+    if (this.windowsLoaded && !this.windows.visible(row)) return;
+    if (this.queue.length >= this.p.bufferLimit) this.overflow = true;
+    else this.queue.push(row);
+    if (!this.waiter) return;
+    const prefix = this.directPrefix;
+    if (prefix === null) {
+      const taken = this.take();
+      if (taken !== null) this.settle(taken);
+      return;
+    }
+    for (let taken = this.take(); taken !== null; taken = this.take()) {
+      if (taken instanceof Error) return this.settle(taken);
+      this.write(prefix, taken);
+    }
+  }
+
+  private write(prefix: string, delivery: Delivery) {
+    const socket = this.p.socket;
+    // Like the adapter, nothing more once the socket is closing.
+    if (socket?.readyState === WS_OPEN) socket.send(dataFrame(prefix, delivery), AS_TEXT);
+  }
+
+  /** The next live value to hand out, an error that ends the stream, or null when there is none yet. */
+  private take(): Delivery | Error | null {
+    const { socket } = this.p;
+    for (;;) {
+      if (this.overflow || (socket && socket.bufferedAmount > this.p.maxBufferedBytes)) {
+        socket?.close(CloseCodes.slowConsumer, "slow consumer: resume with lastEventId");
+        return new AppError("TOO_MANY_REQUESTS", "slow consumer: the stream fell too far behind; reconnect with lastEventId to resume");
+      }
+      const row = this.queue.shift();
+      if (!row) return null;
+      if (row.id <= this.last) continue;
+      this.last = row.id;
+      if (row.type === "session.revoked" && row.payload.sessionId === this.p.sessionId) {
+        return new AppError("UNAUTHORIZED", "the session of this subscription was revoked; sign in again");
+      }
+      if (this.windows.visible(row)) return this.delivering(row);
+    }
+  }
+
+  private delivering(row: EventRow): Delivery {
+    this.delivered = true;
+    const metrics = this.p.metrics;
+    if (metrics) {
+      metrics.eventsDelivered.inc();
+      metrics.deliveryLag.observe(Math.max(0, Date.now() - row.createdAt.getTime()) / 1000);
+    }
+    return deliveryOf(row);
+  }
+
+  /** Hands a value (or the error that ends the stream) to the waiting `next`. */
+  private settle(taken: Delivery | Error) {
+    const waiter = this.waiter;
+    if (!waiter) return;
+    this.waiter = null;
+    if (taken instanceof Error) {
+      this.close();
+      waiter.reject(taken);
+    } else {
+      this.delivered = true;
+      waiter.resolve(taken);
+    }
+  }
+
+  private async nextFromBacklog(backlog: AsyncGenerator<Delivery>): Promise<Result> {
+    let result: IteratorResult<Delivery>;
+    try {
+      result = await backlog.next();
+    } catch (error) {
+      this.close();
+      throw error;
+    }
+    if (!result.done) return result.value;
+    this.backlog = null;
+    return this.next();
+  }
+
+  private async *readBacklog(start: number): AsyncGenerator<Delivery> {
+    const p = this.p;
     if (p.lastEventId !== null) {
       // The hub may trail the log by a moment, so only the database can say a cursor is from the future.
       if (p.lastEventId > p.hub.cursor() && p.lastEventId > (await latestEventId(p.db))) {
@@ -99,60 +265,45 @@ export async function* streamEvents(p: StreamParams): AsyncGenerator<StreamEvent
     } else {
       // A fresh stream hands out its starting position at once, so a client that loses the
       // connection before any event arrives resumes from here instead of from "now".
-      yield checkpoint(last);
+      yield checkpoint(start);
     }
 
     for (let first = true; ; first = false) {
-      const page = await readVisibleEvents(p.db, { userId: p.userId, after: last, limit: BACKLOG_PAGE });
-      windows.merge(page.windows);
-      subscription.addTeams(windows.teamsAfter(last));
+      const page = await readVisibleEvents(p.db, { userId: p.userId, after: this.last, limit: BACKLOG_PAGE });
+      if (this.closed) return;
+      this.windows.merge(page.windows);
+      this.subscription?.addTeams(this.windows.teamsAfter(this.last));
       if (first) {
-        windowsLoaded = true;
-        const routed = queue.splice(0);
-        queue.push(...routed.filter((row) => windows.visible(row)));
+        this.windowsLoaded = true;
+        const routed = this.queue.splice(0);
+        this.queue.push(...routed.filter((row) => this.windows.visible(row)));
       }
       // Retention may have run while this page was read: if it got past our position, the page can have a gap.
-      if (p.lastEventId !== null) await assertNotPruned(p.db, last);
+      if (p.lastEventId !== null) await assertNotPruned(p.db, this.last);
       for (const row of page.rows) {
-        last = row.id;
-        if (windows.visible(row)) yield toStreamEvent(row);
+        this.last = row.id;
+        if (this.windows.visible(row)) yield this.delivering(row);
       }
       if (page.rows.length < BACKLOG_PAGE) break;
     }
+    this.quietSince = Date.now();
+  }
 
-    let lastYieldAt = Date.now();
-    while (!p.signal?.aborted) {
-      if (overflow || (p.socket && p.socket.bufferedAmount > p.maxBufferedBytes)) {
-        p.socket?.close(CloseCodes.slowConsumer, "slow consumer: resume with lastEventId");
-        throw new AppError("TOO_MANY_REQUESTS", "slow consumer: the stream fell too far behind; reconnect with lastEventId to resume");
-      }
-      const row = queue.shift();
-      if (!row) {
-        let timer: NodeJS.Timeout | undefined;
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-          timer = setTimeout(resolve, CHECKPOINT_AFTER_MS);
-        });
-        clearTimeout(timer);
-        wake = null;
-        if (Date.now() - lastYieldAt >= CHECKPOINT_AFTER_MS && last > 0 && !p.signal?.aborted) {
-          lastYieldAt = Date.now();
-          yield checkpoint(last);
-        }
-        continue;
-      }
-      if (row.id <= last) continue;
-      last = row.id;
-      if (row.type === "session.revoked" && row.payload.sessionId === p.sessionId) {
-        throw new AppError("UNAUTHORIZED", "the session of this subscription was revoked; sign in again");
-      }
-      if (windows.visible(row)) {
-        lastYieldAt = Date.now();
-        yield toStreamEvent(row);
-      }
-    }
-  } finally {
-    subscription.close();
-    p.signal?.removeEventListener("abort", onAbort);
+  private readonly onAbort = () => this.close();
+
+  private close() {
+    if (this.closed) return;
+    this.closed = true;
+    if (!this.opened) return;
+    this.subscription?.close();
+    this.p.signal?.removeEventListener("abort", this.onAbort);
+    this.p.checkpoints.delete(this);
+    this.queue.length = 0;
+    void this.backlog?.return(undefined).catch(() => {});
+    this.backlog = null;
+    this.p.onClose();
+    const waiter = this.waiter;
+    this.waiter = null;
+    waiter?.resolve(DONE);
   }
 }
