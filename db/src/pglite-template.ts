@@ -16,7 +16,9 @@ function pgliteVersion(): string {
   return JSON.parse(readFileSync(join(dir, "package.json"), "utf8")).version;
 }
 
-export const templatePath = join(dirname(fileURLToPath(import.meta.url)), "..", ".cache", `pglite-${pgliteVersion()}.tar.gz`);
+// From the repository's root, two levels up: right from db/src and from the server's bundle
+// (server/dist), which inlines this file.
+export const templatePath = join(fileURLToPath(new URL("../../db/.cache/", import.meta.url)), `pglite-${pgliteVersion()}.tar.gz`);
 
 export function readTemplate(): Blob | undefined {
   if (!existsSync(templatePath)) return undefined;

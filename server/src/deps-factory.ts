@@ -1,4 +1,4 @@
-import { createDb } from "@osmynt/db";
+import { createDb, type DbHandle } from "@osmynt/db";
 import type { Logger } from "pino";
 import { createBus } from "./bus/index.js";
 import type { AppDeps } from "./deps.js";
@@ -11,8 +11,8 @@ import { createEventHub } from "./realtime/event-hub.js";
 import { startRetention } from "./realtime/retention.js";
 import { startSharePurge } from "./shares/purge.js";
 
-/** Opens the database (applying migrations) and the bus that `config` names. */
-export async function openDeps(config: Config, logger: Logger): Promise<AppDeps & { close(): Promise<void> }> {
+/** Opens the database that `config` names and applies any migration it lacks. */
+export async function openDatabase(config: Config, logger: Logger): Promise<DbHandle> {
   const database = await createDb({
     url: config.database.url,
     dataDir: config.database.dataDir,
@@ -28,6 +28,12 @@ export async function openDeps(config: Config, logger: Logger): Promise<AppDeps 
     await database.close().catch(() => {});
     throw error;
   }
+  return database;
+}
+
+/** Opens the database (applying migrations) and the bus that `config` names. */
+export async function openDeps(config: Config, logger: Logger): Promise<AppDeps & { close(): Promise<void> }> {
+  const database = await openDatabase(config, logger);
   const bus = createBus({
     url: config.redis.url,
     channelPrefix: config.redis.channelPrefix,

@@ -1,7 +1,7 @@
 import { DataDirError } from "@osmynt/db";
 import closeWithGrace from "close-with-grace";
 import { buildApp } from "./app.js";
-import { openDeps } from "./deps-factory.js";
+import { openDatabase, openDeps } from "./deps-factory.js";
 import { ConfigError, loadConfig } from "./env.js";
 import { createLogger } from "./logger.js";
 
@@ -17,8 +17,16 @@ try {
 }
 
 const logger = createLogger({ level: config.logLevel });
+// `--migrate-only`: a release step applies the migrations once, then the instances start on a
+// migrated database (docs/deploy.md). Same configuration, same lock, no listener.
+const migrateOnly = process.argv.includes("--migrate-only");
 let deps: Awaited<ReturnType<typeof openDeps>>;
 try {
+  if (migrateOnly) {
+    await (await openDatabase(config, logger)).close();
+    logger.info({ database: config.database.url ? "postgres" : "pglite" }, "migrations applied; exiting (--migrate-only)");
+    process.exit(0);
+  }
   deps = await openDeps(config, logger);
 } catch (error) {
   // A start-up failure (data folder locked or unwritable, database unreachable) is said in one

@@ -48,31 +48,52 @@ describe("a production engine refuses weak settings at start-up", () => {
 });
 
 describe("the container image's start command from a pruned production install", () => {
-  it("serves /ready from a production-only install of the server (what docs/deploy/Dockerfile builds)", async () => {
+  it("builds, prunes and serves /ready as docs/deploy/Dockerfile does, with the bundle as its one process; --migrate-only applies and exits", async () => {
     const { execFileSync } = await import("node:child_process");
-    const { mkdtempSync, rmSync } = await import("node:fs");
+    const { existsSync, mkdtempSync, rmSync } = await import("node:fs");
     const { join } = await import("node:path");
     const { startEngineProcess, waitReady } = await import("../helpers/engine-process.js");
     const dir = mkdtempSync(join(tmpdir(), "osmynt-image-"));
+    const pnpm = (...args: string[]) => execFileSync("pnpm", args, { cwd: dir, stdio: "pipe", env: { ...process.env, CI: "true" } });
     try {
-      // The committed tree, as `COPY . .` sees it (minus ignored files), then the Dockerfile's install.
+      // The committed tree, as `COPY . .` sees it (minus ignored files), then the Dockerfile's
+      // install, build and prune.
       execFileSync("sh", ["-c", `git archive HEAD | tar -x -C '${dir}'`], { cwd: repoRoot });
-      execFileSync("pnpm", ["install", "--frozen-lockfile", "--prod", "--offline", "--filter", "@osmynt/server..."], {
-        cwd: dir,
-        stdio: "pipe",
-        env: { ...process.env, CI: "true" },
+      pnpm("install", "--frozen-lockfile", "--offline", "--filter", "@osmynt/server...");
+      pnpm("--filter", "@osmynt/server", "build");
+      pnpm("install", "--frozen-lockfile", "--prod", "--offline", "--ignore-scripts", "--filter", "@osmynt/server...");
+      // Only the server and the packages it imports were installed, and the build tools are gone.
+      expect(existsSync(join(dir, "tests", "node_modules"))).toBe(false);
+      expect(existsSync(join(dir, "server", "node_modules", "esbuild"))).toBe(false);
+      expect(existsSync(join(dir, "server", "node_modules", "tsx"))).toBe(false);
+
+      const env = {
+        NODE_ENV: "production",
+        HOST: "127.0.0.1",
+        OSMYNT_DATA_DIR: join(dir, "data"),
+        JWT_SECRET: "q8Xv2LmN4pR7tY1wZ3bC6dF9gH0jK5sA",
+      };
+      const command = [process.execPath, "server/dist/main.js"];
+      const migrate = await startEngineProcess(env, { cwd: dir, command: [...command, "--migrate-only"] });
+      const migrated = await new Promise((resolve) => {
+        if (migrate.exited()) resolve({ code: migrate.child.exitCode, signal: migrate.child.signalCode });
+        else migrate.child.once("exit", (code, signal) => resolve({ code, signal }));
       });
-      const engine = await startEngineProcess(
-        { NODE_ENV: "production", HOST: "127.0.0.1", OSMYNT_DATA_DIR: join(dir, "data"), JWT_SECRET: "q8Xv2LmN4pR7tY1wZ3bC6dF9gH0jK5sA" },
-        { cwd: join(dir, "server"), command: [process.execPath, "--conditions=osmynt-source", "--import", "tsx", "src/main.ts"] },
-      );
+      expect(migrated, migrate.output.join("")).toEqual({ code: 0, signal: null });
+      expect(migrate.output.join("")).toMatch(/migrations applied/);
+      expect(existsSync(join(dir, "data", "PG_VERSION"))).toBe(true);
+
+      const engine = await startEngineProcess(env, { cwd: dir, command });
       try {
         await waitReady(engine);
         const ready = (await (await fetch(`${engine.url}/ready`)).json()) as { status: string };
         expect(ready.status).toBe("ready");
-        // Only the server and the packages it imports were installed: not the tests' dependencies.
-        const { existsSync } = await import("node:fs");
-        expect(existsSync(join(dir, "tests", "node_modules"))).toBe(false);
+        // The lazily loaded parts of the bundle load: the OpenAPI document and the API reference.
+        const doc = (await (await fetch(`${engine.url}/doc`)).json()) as { openapi: string };
+        expect(doc.openapi).toMatch(/^3\.1/);
+        const script = await fetch(`${engine.url}/reference/js/scalar.js`);
+        expect(script.status).toBe(200);
+        expect(script.headers.get("content-type")).toMatch(/javascript/);
         expect(await engine.stop()).toEqual({ code: 0, signal: null });
       } finally {
         await engine.stop();

@@ -1,4 +1,3 @@
-import scalarApiReference from "@scalar/fastify-api-reference";
 import { getTRPCErrorFromUnknown, type TRPCError } from "@trpc/server";
 import type { CreateFastifyContextOptions } from "@trpc/server/adapters/fastify";
 import { getHTTPStatusCodeFromError } from "@trpc/server/http";
@@ -9,7 +8,7 @@ import type { AppRouter } from "../routers/_app.js";
 import { createContextFactory } from "../trpc/context.js";
 import { formatError, reportProcedureError } from "../trpc/errors.js";
 import { createCallerFactory } from "../trpc/init.js";
-import { buildOpenApiDocument } from "./openapi.js";
+import { registerLazyReference } from "./reference.js";
 import { queryDecoder, REST_PREFIX, type RestOperation, restOperations } from "./rest-operations.js";
 import { trpcErrorBody, trpcFastifyErrorHandler } from "./trpc-errors.js";
 
@@ -112,22 +111,25 @@ async function restRoutes(scope: FastifyInstance, { deps, router, operations }: 
  */
 export const restView: FastifyPluginAsync<RestViewOptions> = async (scope, { deps, router }) => {
   const { operations } = restOperations(router);
-  const document = buildOpenApiDocument(operations, { serverUrl: deps.config.publicUrl });
-
-  scope.get(OPENAPI_PATH, (_req, reply) => reply.send(document));
-  await scope.register(scalarApiReference, {
-    routePrefix: REFERENCE_PATH,
-    configuration: {
-      url: OPENAPI_PATH,
-      pageTitle: "Osmynt Engine API reference",
-      // Fonts would come from Scalar's CDN, and its AI agent and telemetry from its cloud: a
-      // reference served by an engine must work offline and talk to this server only.
-      withDefaultFonts: false,
-      telemetry: false,
-      agent: { disabled: true },
-      showDeveloperTools: "never",
-      authentication: { preferredSecurityScheme: "bearerAuth" },
-    },
+  // Built on the first request, not at start-up: zod-openapi and the walk over every schema are
+  // work a start (and most processes' whole life) does not need.
+  let document: Promise<unknown> | undefined;
+  scope.get(OPENAPI_PATH, async (_req, reply) => {
+    document ??= import("./openapi.js").then(({ buildOpenApiDocument }) =>
+      buildOpenApiDocument(operations, { serverUrl: deps.config.publicUrl }),
+    );
+    return reply.send(await document);
+  });
+  registerLazyReference(scope, REFERENCE_PATH, {
+    url: OPENAPI_PATH,
+    pageTitle: "Osmynt Engine API reference",
+    // Fonts would come from Scalar's CDN, and its AI agent and telemetry from its cloud: a
+    // reference served by an engine must work offline and talk to this server only.
+    withDefaultFonts: false,
+    telemetry: false,
+    agent: { disabled: true },
+    showDeveloperTools: "never",
+    authentication: { preferredSecurityScheme: "bearerAuth" },
   });
   await scope.register(restRoutes, { prefix: REST_PREFIX, deps, router, operations });
 };
