@@ -74,7 +74,7 @@ describe("the container image's start command from a pruned production install",
         JWT_SECRET: "q8Xv2LmN4pR7tY1wZ3bC6dF9gH0jK5sA",
       };
       const command = [process.execPath, "server/dist/main.js"];
-      const migrate = await startEngineProcess(env, { cwd: dir, command: [...command, "--migrate-only"] });
+      const migrate = await startEngineProcess({ ...env, LOG_LEVEL: "info" }, { cwd: dir, command: [...command, "--migrate-only"] });
       const migrated = await new Promise((resolve) => {
         if (migrate.exited()) resolve({ code: migrate.child.exitCode, signal: migrate.child.signalCode });
         else migrate.child.once("exit", (code, signal) => resolve({ code, signal }));
