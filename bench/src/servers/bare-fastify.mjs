@@ -1,4 +1,7 @@
-/** Baseline for start-up: a bare Fastify server with a `/ready` route, started the same way as the engine. */
+/**
+ * Baseline for start-up: a bare Fastify server with a `/ready` route, started the way the engine's
+ * production command is (`node` on JavaScript: no tsx, no package-manager wrapper).
+ */
 import Fastify from "fastify";
 
 const app = Fastify({ logger: false });
