@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { isIP } from "node:net";
 import { z } from "zod";
 import { type GitHubConfig, githubConfigOf, githubEnvShape } from "./auth/github-env.js";
+import { envNumber } from "./env-number.js";
 import { parseTrustProxy, type TrustProxy } from "./limits/trust-proxy.js";
 
 const emptyAsUndefined = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefined : v);
@@ -10,7 +11,7 @@ const optionalString = z.preprocess(emptyAsUndefined, z.string().optional());
 const envSchema = z.object({
   NODE_ENV: z.preprocess(emptyAsUndefined, z.enum(["development", "test", "production"]).default("development")),
   HOST: z.preprocess(emptyAsUndefined, z.string().default("127.0.0.1")),
-  PORT: z.preprocess(emptyAsUndefined, z.coerce.number({ error: "must be a number" }).int().min(0).max(65535).default(8787)),
+  PORT: z.preprocess(emptyAsUndefined, envNumber().int().min(0).max(65535).default(8787)),
   PUBLIC_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^https?$/ }).optional()),
   DATABASE_URL: z.preprocess(
     emptyAsUndefined,
@@ -19,15 +20,9 @@ const envSchema = z.object({
       .regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL")
       .optional(),
   ),
-  DATABASE_POOL_SIZE: z.preprocess(emptyAsUndefined, z.coerce.number({ error: "must be a number" }).int().min(1).max(200).default(10)),
-  DATABASE_CONNECT_TIMEOUT_SECONDS: z.preprocess(
-    emptyAsUndefined,
-    z.coerce.number({ error: "must be a number" }).int().min(1).max(120).default(5),
-  ),
-  DATABASE_STATEMENT_TIMEOUT_MS: z.preprocess(
-    emptyAsUndefined,
-    z.coerce.number({ error: "must be a number" }).int().min(0).max(3_600_000).default(30_000),
-  ),
+  DATABASE_POOL_SIZE: z.preprocess(emptyAsUndefined, envNumber().int().min(1).max(200).default(10)),
+  DATABASE_CONNECT_TIMEOUT_SECONDS: z.preprocess(emptyAsUndefined, envNumber().int().min(1).max(120).default(5)),
+  DATABASE_STATEMENT_TIMEOUT_MS: z.preprocess(emptyAsUndefined, envNumber().int().min(0).max(3_600_000).default(30_000)),
   OSMYNT_DATA_DIR: z.preprocess(emptyAsUndefined, z.string().default("./.osmynt/data")),
   REDIS_URL: z.preprocess(
     emptyAsUndefined,
@@ -44,114 +39,57 @@ const envSchema = z.object({
       .default("osmynt"),
   ),
   JWT_SECRET: optionalString,
-  ACCESS_TOKEN_TTL_SECONDS: z.preprocess(
-    emptyAsUndefined,
-    z.coerce.number({ error: "must be a number" }).int().min(30).max(86_400).default(900),
-  ),
-  REFRESH_TOKEN_TTL_DAYS: z.preprocess(emptyAsUndefined, z.coerce.number({ error: "must be a number" }).min(0.00001).max(365).default(30)),
-  SESSION_MAX_AGE_DAYS: z.preprocess(emptyAsUndefined, z.coerce.number({ error: "must be a number" }).min(0.00001).max(3650).default(90)),
-  SESSION_IDLE_TIMEOUT_DAYS: z.preprocess(
-    emptyAsUndefined,
-    z.coerce.number({ error: "must be a number" }).min(0.00001).max(3650).default(30),
-  ),
+  ACCESS_TOKEN_TTL_SECONDS: z.preprocess(emptyAsUndefined, envNumber().int().min(30).max(86_400).default(900)),
+  REFRESH_TOKEN_TTL_DAYS: z.preprocess(emptyAsUndefined, envNumber().min(0.00001).max(365).default(30)),
+  SESSION_MAX_AGE_DAYS: z.preprocess(emptyAsUndefined, envNumber().min(0.00001).max(3650).default(90)),
+  SESSION_IDLE_TIMEOUT_DAYS: z.preprocess(emptyAsUndefined, envNumber().min(0.00001).max(3650).default(30)),
   CORS_ORIGINS: optionalString,
   BODY_LIMIT_BYTES: z.preprocess(
     emptyAsUndefined,
-    z.coerce
-      .number({ error: "must be a number" })
+    envNumber()
       .int()
       .min(1024)
       .max(64 * 1024 * 1024)
       .default(1024 * 1024),
   ),
-  REQUEST_TIMEOUT_MS: z.preprocess(
-    emptyAsUndefined,
-    z.coerce.number({ error: "must be a number" }).int().min(1000).max(600_000).default(30_000),
-  ),
-  HEADERS_TIMEOUT_MS: z.preprocess(
-    emptyAsUndefined,
-    z.coerce.number({ error: "must be a number" }).int().min(1000).max(600_000).default(10_000),
-  ),
-  RATE_LIMIT_PER_MINUTE: z.preprocess(emptyAsUndefined, z.coerce.number({ error: "must be a number" }).int().min(1).default(600)),
-  RATE_LIMIT_PER_USER_PER_MINUTE: z.preprocess(
-    emptyAsUndefined,
-    z.coerce.number({ error: "must be a number" }).int().min(1).max(1000000).default(600),
-  ),
-  RATE_LIMIT_SIGN_IN_PER_MINUTE: z.preprocess(
-    emptyAsUndefined,
-    z.coerce.number({ error: "must be a number" }).int().min(1).max(1000000).default(20),
-  ),
-  RATE_LIMIT_INVITE_ACCEPT_PER_MINUTE: z.preprocess(
-    emptyAsUndefined,
-    z.coerce.number({ error: "must be a number" }).int().min(1).max(1000000).default(10),
-  ),
-  RATE_LIMIT_PAIRING_PER_MINUTE: z.preprocess(
-    emptyAsUndefined,
-    z.coerce.number({ error: "must be a number" }).int().min(1).max(1000000).default(5),
-  ),
+  REQUEST_TIMEOUT_MS: z.preprocess(emptyAsUndefined, envNumber().int().min(1000).max(600_000).default(30_000)),
+  HEADERS_TIMEOUT_MS: z.preprocess(emptyAsUndefined, envNumber().int().min(1000).max(600_000).default(10_000)),
+  RATE_LIMIT_PER_MINUTE: z.preprocess(emptyAsUndefined, envNumber().int().min(1).default(600)),
+  RATE_LIMIT_PER_USER_PER_MINUTE: z.preprocess(emptyAsUndefined, envNumber().int().min(1).max(1000000).default(600)),
+  RATE_LIMIT_SIGN_IN_PER_MINUTE: z.preprocess(emptyAsUndefined, envNumber().int().min(1).max(1000000).default(20)),
+  RATE_LIMIT_INVITE_ACCEPT_PER_MINUTE: z.preprocess(emptyAsUndefined, envNumber().int().min(1).max(1000000).default(10)),
+  RATE_LIMIT_PAIRING_PER_MINUTE: z.preprocess(emptyAsUndefined, envNumber().int().min(1).max(1000000).default(5)),
   RATE_LIMIT_ON_REDIS_DOWN: z.preprocess(emptyAsUndefined, z.enum(["local", "open", "closed"]).default("local")),
-  MAX_BATCH_SIZE: z.preprocess(emptyAsUndefined, z.coerce.number({ error: "must be a number" }).int().min(1).max(100).default(10)),
-  MAX_TEAMS_PER_USER: z.preprocess(emptyAsUndefined, z.coerce.number({ error: "must be a number" }).int().min(1).max(100_000).default(100)),
-  EVENT_RETENTION_DAYS: z.preprocess(emptyAsUndefined, z.coerce.number({ error: "must be a number" }).min(0.001).max(3650).default(30)),
-  EVENT_RETENTION_BATCH_SIZE: z.preprocess(
-    emptyAsUndefined,
-    z.coerce.number({ error: "must be a number" }).int().min(1).max(100_000).default(1000),
-  ),
-  MAX_CONNECTIONS: z.preprocess(
-    emptyAsUndefined,
-    z.coerce.number({ error: "must be a number" }).int().min(1).max(1_000_000).default(10_000),
-  ),
-  WS_MAX_CONNECTIONS_PER_USER: z.preprocess(
-    emptyAsUndefined,
-    z.coerce.number({ error: "must be a number" }).int().min(1).max(1000).default(20),
-  ),
-  WS_MAX_ANONYMOUS_PER_IP: z.preprocess(
-    emptyAsUndefined,
-    z.coerce.number({ error: "must be a number" }).int().min(1).max(100_000).default(20),
-  ),
-  SUBSCRIPTIONS_PER_USER: z.preprocess(
-    emptyAsUndefined,
-    z.coerce.number({ error: "must be a number" }).int().min(1).max(10_000).default(50),
-  ),
-  EVENT_CHECKPOINT_MS: z.preprocess(
-    emptyAsUndefined,
-    z.coerce.number({ error: "must be a number" }).int().min(20).max(3_600_000).default(60_000),
-  ),
-  SUBSCRIPTION_BUFFER_EVENTS: z.preprocess(
-    emptyAsUndefined,
-    z.coerce.number({ error: "must be a number" }).int().min(10).max(1_000_000).default(2000),
-  ),
+  MAX_BATCH_SIZE: z.preprocess(emptyAsUndefined, envNumber().int().min(1).max(100).default(10)),
+  MAX_TEAMS_PER_USER: z.preprocess(emptyAsUndefined, envNumber().int().min(1).max(100_000).default(100)),
+  EVENT_RETENTION_DAYS: z.preprocess(emptyAsUndefined, envNumber().min(0.001).max(3650).default(30)),
+  EVENT_RETENTION_BATCH_SIZE: z.preprocess(emptyAsUndefined, envNumber().int().min(1).max(100_000).default(1000)),
+  MAX_CONNECTIONS: z.preprocess(emptyAsUndefined, envNumber().int().min(1).max(1_000_000).default(10_000)),
+  WS_MAX_CONNECTIONS_PER_USER: z.preprocess(emptyAsUndefined, envNumber().int().min(1).max(1000).default(20)),
+  WS_MAX_ANONYMOUS_PER_IP: z.preprocess(emptyAsUndefined, envNumber().int().min(1).max(100_000).default(20)),
+  SUBSCRIPTIONS_PER_USER: z.preprocess(emptyAsUndefined, envNumber().int().min(1).max(10_000).default(50)),
+  EVENT_CHECKPOINT_MS: z.preprocess(emptyAsUndefined, envNumber().int().min(20).max(3_600_000).default(60_000)),
+  SUBSCRIPTION_BUFFER_EVENTS: z.preprocess(emptyAsUndefined, envNumber().int().min(10).max(1_000_000).default(2000)),
   WS_MAX_BUFFERED_BYTES: z.preprocess(
     emptyAsUndefined,
-    z.coerce
-      .number({ error: "must be a number" })
+    envNumber()
       .int()
       .min(1024)
       .max(1024 * 1024 * 1024)
       .default(8 * 1024 * 1024),
   ),
-  KEYS_MAX_DEVICES_PER_USER: z.preprocess(
-    emptyAsUndefined,
-    z.coerce.number({ error: "must be a number" }).int().min(1).max(1000).default(10),
-  ),
-  PAIRING_TTL_SECONDS: z.preprocess(emptyAsUndefined, z.coerce.number({ error: "must be a number" }).min(1).max(3600).default(300)),
-  PAIRING_ATTEMPTS_PER_HOUR: z.preprocess(
-    emptyAsUndefined,
-    z.coerce.number({ error: "must be a number" }).int().min(1).max(10_000).default(10),
-  ),
+  KEYS_MAX_DEVICES_PER_USER: z.preprocess(emptyAsUndefined, envNumber().int().min(1).max(1000).default(10)),
+  PAIRING_TTL_SECONDS: z.preprocess(emptyAsUndefined, envNumber().min(1).max(3600).default(300)),
+  PAIRING_ATTEMPTS_PER_HOUR: z.preprocess(emptyAsUndefined, envNumber().int().min(1).max(10_000).default(10)),
   SHARE_MAX_CIPHERTEXT_BYTES: z.preprocess(
     emptyAsUndefined,
-    z.coerce
-      .number({ error: "must be a number" })
+    envNumber()
       .int()
       .min(1024)
       .max(64 * 1024 * 1024)
       .default(1024 * 1024),
   ),
-  SHARE_PURGE_INTERVAL_SECONDS: z.preprocess(
-    emptyAsUndefined,
-    z.coerce.number({ error: "must be a number" }).int().min(1).max(86_400).default(300),
-  ),
+  SHARE_PURGE_INTERVAL_SECONDS: z.preprocess(emptyAsUndefined, envNumber().int().min(1).max(86_400).default(300)),
   METRICS_TOKEN: z.preprocess(emptyAsUndefined, z.string().min(16, "must be at least 16 characters").optional()),
   LOG_LEVEL: z.preprocess(emptyAsUndefined, z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info")),
   TRUST_PROXY: z

@@ -47,6 +47,22 @@ describe("loadConfig: every bad variable is named at once", () => {
     }
   });
 
+  // Review finding: a number past a variable's bound was reported as "must be a number".
+  it("a number out of bounds names the bound; a fraction where a whole number belongs says so", () => {
+    const { message } = configError({
+      PORT: "70000",
+      MAX_BATCH_SIZE: "0",
+      DATABASE_POOL_SIZE: "2.5",
+      GITHUB_TIMEOUT_MS: "999999",
+      ACCESS_TOKEN_TTL_SECONDS: "ten",
+    });
+    expect(message).toMatch(/^ {2}PORT: must be at most 65535$/m);
+    expect(message).toMatch(/^ {2}MAX_BATCH_SIZE: must be at least 1$/m);
+    expect(message).toMatch(/^ {2}DATABASE_POOL_SIZE: must be a whole number$/m);
+    expect(message).toMatch(/^ {2}GITHUB_TIMEOUT_MS: must be at most 120000$/m);
+    expect(message).toMatch(/^ {2}ACCESS_TOKEN_TTL_SECONDS: must be a number$/m);
+  });
+
   it("names a value that fails to parse together with the cross-field problems", () => {
     const { message } = configError({ PORT: "abc", JWT_SECRET: "short", NODE_ENV: "production", CORS_ORIGINS: "*" });
     expect(message).toMatch(/PORT: must be a number/);

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { envNumber } from "../env-number.js";
 
 const emptyAsUndefined = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefined : v);
 const baseUrl = (fallback: string) =>
@@ -20,12 +21,9 @@ export const githubEnvShape = {
   /** GitHub's REST API (`/user`, `/user/emails`). */
   GITHUB_API_URL: baseUrl("https://api.github.com"),
   /** How long one request to GitHub may take before sign-in fails with BAD_GATEWAY. */
-  GITHUB_TIMEOUT_MS: z.preprocess(
-    emptyAsUndefined,
-    z.coerce.number({ error: "must be a number" }).int().min(100).max(120_000).default(10_000),
-  ),
+  GITHUB_TIMEOUT_MS: z.preprocess(emptyAsUndefined, envNumber().int().min(100).max(120_000).default(10_000)),
   /** How long an editor's browser sign-in may take, from `auth.handshake.init` to retrieval. */
-  HANDSHAKE_TTL_SECONDS: z.preprocess(emptyAsUndefined, z.coerce.number({ error: "must be a number" }).int().min(1).max(3600).default(600)),
+  HANDSHAKE_TTL_SECONDS: z.preprocess(emptyAsUndefined, envNumber().int().min(1).max(3600).default(600)),
 };
 
 export interface GitHubConfig {
