@@ -1,5 +1,6 @@
 import { createDb, type DbHandle } from "@osmynt/db";
 import type { Logger } from "pino";
+import { createSessionCache } from "./auth/session-cache.js";
 import { createBus } from "./bus/index.js";
 import type { AppDeps } from "./deps.js";
 import type { Config } from "./env.js";
@@ -50,9 +51,14 @@ export async function openDeps(config: Config, logger: Logger): Promise<AppDeps 
     onRedisDown: config.rateLimits.onRedisDown,
     onRejected: (budget) => metrics.rateLimitRejections.inc({ budget }),
   });
-  // Revoking a session closes its WebSocket connections on every instance within a poll.
+  const sessionCache = createSessionCache();
+  // Revoking a session ends it on every instance as soon as its hub reads the event (at once
+  // while the bus is up, within a poll while it is down): no more answers from memory, and its
+  // WebSocket connections close.
   hub.listen((row) => {
-    if (row.type === "session.revoked" && typeof row.payload.sessionId === "string") connections.closeSession(row.payload.sessionId);
+    if (row.type !== "session.revoked" || typeof row.payload.sessionId !== "string") return;
+    sessionCache.invalidate(row.payload.sessionId);
+    connections.closeSession(row.payload.sessionId);
   });
   await hub.start();
   const retention = startRetention({
@@ -70,6 +76,7 @@ export async function openDeps(config: Config, logger: Logger): Promise<AppDeps 
     hub,
     checkpoints,
     connections,
+    sessionCache,
     limiter,
     retention,
     sharePurge,

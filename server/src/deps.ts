@@ -1,5 +1,6 @@
 import type { Database, DbHandle } from "@osmynt/db";
 import type { Logger } from "pino";
+import type { SessionCache } from "./auth/session-cache.js";
 import type { EventBus } from "./bus/index.js";
 import type { Config } from "./env.js";
 import type { Limiter } from "./limits/limiter.js";
@@ -21,6 +22,8 @@ export interface AppDeps {
   /** The instance's one timer that sends quiet event streams their checkpoint. */
   checkpoints: CheckpointSweep;
   connections: ConnectionRegistry;
+  /** Which sessions are active, remembered briefly (dropped at once when one ends; see auth/session-cache.ts). */
+  sessionCache: SessionCache;
   /** Rate-limit counters, shared by every instance through Redis when it is configured. */
   limiter: Limiter;
   /** Pruning of the event log past retention (scheduled; `run` prunes now). */

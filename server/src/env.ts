@@ -43,6 +43,7 @@ const envSchema = z.object({
   REFRESH_TOKEN_TTL_DAYS: z.preprocess(emptyAsUndefined, envNumber().min(0.00001).max(365).default(30)),
   SESSION_MAX_AGE_DAYS: z.preprocess(emptyAsUndefined, envNumber().min(0.00001).max(3650).default(90)),
   SESSION_IDLE_TIMEOUT_DAYS: z.preprocess(emptyAsUndefined, envNumber().min(0.00001).max(3650).default(30)),
+  SESSION_CACHE_TTL_SECONDS: z.preprocess(emptyAsUndefined, envNumber().min(0).max(300).default(10)),
   CORS_ORIGINS: optionalString,
   BODY_LIMIT_BYTES: z.preprocess(
     emptyAsUndefined,
@@ -120,6 +121,8 @@ export interface Config {
     refreshTtlMs: number;
     /** Absolute lifetime of a session from sign-in, and the idle time (since its last refresh) that ends it. */
     sessionLimits: { maxAgeMs: number; idleMs: number };
+    /** How long an instance may trust its memory that a session is active (0: ask the database every request). */
+    sessionCacheTtlMs: number;
   };
   /** Null when devLogin is allowed; otherwise why it is not. */
   devLoginDisabledReason: string | null;
@@ -327,6 +330,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       accessTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
       refreshTtlMs: e.REFRESH_TOKEN_TTL_DAYS * 86_400_000,
       sessionLimits: { maxAgeMs: e.SESSION_MAX_AGE_DAYS * 86_400_000, idleMs: e.SESSION_IDLE_TIMEOUT_DAYS * 86_400_000 },
+      sessionCacheTtlMs: e.SESSION_CACHE_TTL_SECONDS * 1000,
     },
     devLoginDisabledReason,
     github,

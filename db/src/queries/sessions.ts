@@ -142,18 +142,31 @@ export async function rotateRefreshToken(
   return { ok: true, sessionId: spent.sessionId, user, ...issued };
 }
 
+/** An active session as `getActiveSession` finds it, with what a cache needs to re-check its limits later. */
+export interface ActiveSession {
+  userId: string;
+  createdAt: Date;
+  lastUsedAt: Date;
+  /** The database clock when it was read (the limits are measured by it). */
+  checkedAt: Date;
+}
+
 /**
- * The session and its user, if the session is still active (not revoked, within its lifetime and
- * idle timeout). Scoped by user: a token names both.
+ * The session, if it is still active (not revoked, within its lifetime and idle timeout). Scoped
+ * by user: a token names both.
  */
 export async function getActiveSession(
   db: Executor,
   params: { sessionId: string; userId: string; limits: SessionLimits },
-): Promise<SelfUser | undefined> {
+): Promise<ActiveSession | undefined> {
   const [row] = await db
-    .select(selfUserColumns)
+    .select({
+      userId: sessions.userId,
+      createdAt: sessions.createdAt,
+      lastUsedAt: sessions.lastUsedAt,
+      checkedAt: sql<Date>`now()`.mapWith(sessions.createdAt),
+    })
     .from(sessions)
-    .innerJoin(users, eq(users.id, sessions.userId))
     .where(and(eq(sessions.id, params.sessionId), eq(sessions.userId, params.userId), sessionAlive(params.limits)));
   return row;
 }

@@ -9,6 +9,20 @@ export interface AccessClaims {
   sessionId: string;
 }
 
+/**
+ * The HMAC key of a secret, imported once: given the raw bytes, jose imports a WebCrypto key
+ * on every sign and verify, a good part of the cost of checking a token.
+ */
+const keys = new WeakMap<Uint8Array, Promise<CryptoKey>>();
+function hmacKey(secret: Uint8Array): Promise<CryptoKey> {
+  let key = keys.get(secret);
+  if (!key) {
+    key = crypto.subtle.importKey("raw", Uint8Array.from(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
+    keys.set(secret, key);
+  }
+  return key;
+}
+
 export type VerifyResult = { ok: true; claims: AccessClaims; expiresAt: Date } | { ok: false; reason: string };
 
 /** Short-lived HS256 access token naming the user and the session it belongs to. */
@@ -25,7 +39,7 @@ export async function signAccessToken(
     .setAudience(AUDIENCE)
     .setIssuedAt(now)
     .setExpirationTime(now + ttlSeconds)
-    .sign(secret);
+    .sign(await hmacKey(secret));
   return { token, expiresAt: new Date((now + ttlSeconds) * 1000) };
 }
 
@@ -33,7 +47,7 @@ export async function signAccessToken(
 export async function verifyAccessToken(token: string, secret: Uint8Array): Promise<VerifyResult> {
   if (token.length > 4096) return { ok: false, reason: "access token is too long" };
   try {
-    const { payload } = await jwtVerify(token, secret, {
+    const { payload } = await jwtVerify(token, await hmacKey(secret), {
       issuer: ISSUER,
       audience: AUDIENCE,
       algorithms: ["HS256"],

@@ -1,5 +1,4 @@
 import type { IncomingMessage } from "node:http";
-import { getActiveSession, type SelfUser } from "@osmynt/db";
 import type { CreateFastifyContextOptions } from "@trpc/server/adapters/fastify";
 import type { WebSocket } from "ws";
 import { verifyAccessToken } from "../auth/access-token.js";
@@ -10,7 +9,7 @@ import { CloseCodes, closeAtTokenExpiry } from "../realtime/connections.js";
 import { databaseUnavailable } from "./errors.js";
 
 export type AuthState =
-  | { ok: true; user: SelfUser; sessionId: string; expiresAt: Date }
+  | { ok: true; user: { id: string }; sessionId: string; expiresAt: Date }
   | { ok: false; reason: string; code?: "UNAUTHORIZED" | "TOO_MANY_REQUESTS" };
 
 export interface RequestMeta {
@@ -35,16 +34,19 @@ async function authenticate(deps: AppDeps, accessToken: string | null): Promise<
     };
   const verified = await verifyAccessToken(accessToken, deps.config.auth.jwtSecret);
   if (!verified.ok) return verified;
-  // Checking the session needs the database: while it is away the call is a retryable 503.
-  const user = await getActiveSession(deps.db, { ...verified.claims, limits: deps.config.auth.sessionLimits }).catch((error) => {
-    throw databaseUnavailable(error) ?? error;
-  });
-  if (!user)
+  // Checking the session needs the database (unless it vouched for it a moment ago, see
+  // auth/session-cache.ts): while it is away the call is a retryable 503.
+  const userId = await deps.sessionCache
+    .check(deps.db, { ...verified.claims, limits: deps.config.auth.sessionLimits, ttlMs: deps.config.auth.sessionCacheTtlMs })
+    .catch((error) => {
+      throw databaseUnavailable(error) ?? error;
+    });
+  if (!userId)
     return {
       ok: false,
       reason: "the session has ended (signed out, revoked, or past its lifetime or idle timeout); sign in again",
     };
-  return { ok: true, user, sessionId: verified.claims.sessionId, expiresAt: verified.expiresAt };
+  return { ok: true, user: { id: userId }, sessionId: verified.claims.sessionId, expiresAt: verified.expiresAt };
 }
 
 /** The request-free part of the context: what tests build directly for `createCaller`. */

@@ -4,10 +4,11 @@ import { withEvents } from "../../trpc/with-events.js";
 
 /**
  * Ends one session of a user: the revocation, its audit row and the `session.revoked` event
- * commit together, and open connections of that session hear about it through the log.
+ * commit together. This instance forgets the session at once; the others, and open connections
+ * of that session, hear about it through the log.
  */
 export async function endSession(
-  deps: Pick<AppDeps, "db" | "bus">,
+  deps: Pick<AppDeps, "db" | "bus" | "sessionCache">,
   params: {
     userId: string;
     sessionId: string;
@@ -39,5 +40,7 @@ export async function endSession(
     ]);
     return true;
   });
+  // Also after a refusal: the session is over either way, whoever ended it.
+  deps.sessionCache.invalidate(params.sessionId);
   if (!ended) throw new AppError("NOT_FOUND", `No active session ${params.sessionId} for this user`);
 }

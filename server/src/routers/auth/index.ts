@@ -1,4 +1,4 @@
-import { AppError, findOrCreateLocalUser, isAppError, listActiveSessions, newId, rotateRefreshToken } from "@osmynt/db";
+import { AppError, findOrCreateLocalUser, getUserById, isAppError, listActiveSessions, newId, rotateRefreshToken } from "@osmynt/db";
 import { authedProcedure, publicProcedure, router } from "../../trpc/init.js";
 import { startPersonalTeam } from "../teams/manage-team.js";
 import {
@@ -95,7 +95,12 @@ export const authRouter = router({
     return { ok: true as const };
   }),
 
-  me: authedProcedure.output(selfUserSchema).query(({ ctx }) => toSelfUser(ctx.user)),
+  me: authedProcedure.output(selfUserSchema).query(async ({ ctx }) => {
+    // Read now, not remembered with the session: the profile follows GitHub at each sign-in.
+    const user = await getUserById(ctx.db, ctx.user.id);
+    if (!user) throw new AppError("UNAUTHORIZED", "the user of this session no longer exists; sign in again");
+    return toSelfUser(user);
+  }),
 
   sessions: router({
     list: authedProcedure.output(sessionInfoSchema.array()).query(async ({ ctx }) => {
