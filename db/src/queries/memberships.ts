@@ -25,31 +25,34 @@ export async function assertRoomForTeam(tx: Transaction, params: { userId: strin
 }
 
 /**
- * Everyone who shares a live team with `userId`, themself included (also when in no team), each
- * once however many teams they share: the people a change to the user's device log concerns.
- * Takes FOR SHARE on those teams' rows first, which waits for (and then holds off) membership
- * changes, all made under `lockTeam`: someone joining concurrently is either listed here or joins
- * after this transaction commits, and then reads the changed device log anyway. Run under the
- * user's own row lock (`lockDeviceLog`), which already serializes the user's own joins.
+ * FOR SHARE on the rows of the live teams `userId` belongs to: waits for, then holds off,
+ * membership changes of those teams (made under `lockTeam`) until the transaction ends. A
+ * device-log append takes it *before* the user's own row (`lockDeviceLog`), so it never waits for
+ * a team while holding the user, which a share being stored may be waiting for (lockRecipientSet).
  */
-export async function lockTeammates(tx: Transaction, params: { userId: string }): Promise<string[]> {
+export async function lockTeamsOf(tx: Transaction, params: { userId: string }): Promise<void> {
   const mine = tx.select({ teamId: teamMembers.teamId }).from(teamMembers).where(eq(teamMembers.userId, params.userId));
-  const locked = await tx
+  await tx
     .select({ id: teams.id })
     .from(teams)
     .where(and(inArray(teams.id, mine), isNull(teams.deletedAt)))
     .orderBy(teams.id)
     .for("share");
-  if (locked.length === 0) return [params.userId];
+}
+
+/**
+ * Everyone who shares a live team with `userId`, themself included (also when in no team), each
+ * once however many teams they share: the people a change to the user's device log concerns.
+ * Read after `lockTeamsOf` and the user's row lock, so nobody joining concurrently is missed: they
+ * are listed, or join after the commit and then read the changed log anyway.
+ */
+export async function listTeammates(tx: Transaction, params: { userId: string }): Promise<string[]> {
+  const mine = tx.select({ teamId: teamMembers.teamId }).from(teamMembers).where(eq(teamMembers.userId, params.userId));
   const rows = await tx
     .selectDistinct({ userId: teamMembers.userId })
     .from(teamMembers)
-    .where(
-      inArray(
-        teamMembers.teamId,
-        locked.map((t) => t.id),
-      ),
-    );
+    .innerJoin(teams, and(eq(teams.id, teamMembers.teamId), isNull(teams.deletedAt)))
+    .where(inArray(teamMembers.teamId, mine));
   const ids = new Set(rows.map((r) => r.userId));
   ids.add(params.userId);
   return [...ids].sort();

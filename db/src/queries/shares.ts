@@ -34,6 +34,24 @@ async function activeDevicesWhere(db: Executor, where: SQL, teamId?: string): Pr
 const isActiveDevice = and(eq(devices.status, "active"), eq(devices.kind, "device")) as SQL;
 
 /**
+ * Holds the recipient set of a share to `target` still until the transaction ends: FOR SHARE on
+ * the team's row (membership changes take `lockTeam`) and on each recipient user's row (device-log
+ * appends take `lockDeviceLog`), users in id order. Without it a device or member committed while
+ * the share is being stored could be missed by `expectedRecipientDevices`, leaving that device
+ * without a key although its add came first. Plain row locks, so PGlite and PostgreSQL agree.
+ */
+export async function lockRecipientSet(tx: Transaction, params: { target: ShareTarget; authorId: string }): Promise<void> {
+  let userIds: string[];
+  if ("teamId" in params.target) {
+    await tx.select({ id: teams.id }).from(teams).where(eq(teams.id, params.target.teamId)).for("share");
+    const members = await tx.select({ userId: teamMembers.userId }).from(teamMembers).where(eq(teamMembers.teamId, params.target.teamId));
+    userIds = members.map((m) => m.userId);
+  } else userIds = [params.authorId, params.target.userId];
+  if (userIds.length === 0) return;
+  await tx.select({ id: users.id }).from(users).where(inArray(users.id, userIds)).orderBy(users.id).for("share");
+}
+
+/**
  * Every device a share to `target` must be encrypted to right now: each active device of each
  * member of the live team (the caller must be one), or of both users of a direct share.
  */

@@ -3,8 +3,9 @@ import {
   appendDeviceLink,
   completePairing,
   deleteDeviceWraps,
+  listTeammates,
   lockDeviceLog,
-  lockTeammates,
+  lockTeamsOf,
   readDeviceLogState,
   recordAudit,
   type schema,
@@ -95,8 +96,9 @@ export async function appendLink(deps: Pick<AppDeps, "db" | "bus" | "config">, p
       reason: "wrong_user",
     });
   return withEvents(deps, async (tx, emit) => {
+    await lockTeamsOf(tx, { userId: params.userId }); // before the user's row: see lockTeamsOf
     const { link, state } = await checkAndStore(tx, deps, params);
-    const audience = await lockTeammates(tx, { userId: params.userId });
+    const audience = await listTeammates(tx, { userId: params.userId });
     await emit(keysChanged({ userId: params.userId, seq: link.seq, type: link.type, deviceId: link.deviceId }, audience));
     return { userId: params.userId, seq: link.seq, hash: state.head.hash, fingerprint: state.fingerprint };
   });

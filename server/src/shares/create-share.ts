@@ -4,6 +4,7 @@ import {
   explainTeamAccess,
   insertShare,
   isActiveDeviceOf,
+  lockRecipientSet,
   readDeviceLogState,
   recordAudit,
   type ShareRouting,
@@ -58,6 +59,7 @@ export async function createShare(
   await checkSignature(deps, userId, checked);
 
   return withEvents(deps, async (tx, emit) => {
+    await lockRecipientSet(tx, { target, authorId: userId });
     const expected = await expectedRecipientDevices(tx, { target, authorId: userId });
     const diff = recipientDiff(expected, checked.wraps);
     if (!diff.ok)
