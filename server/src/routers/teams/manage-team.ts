@@ -83,16 +83,22 @@ export const manageTeamProcedures = {
       withEvents(ctx.deps, async (tx, emit) => {
         await lockTeam(tx, { teamId: input.teamId });
         const renamed = await renameTeam(tx, { teamId: input.teamId, userId: ctx.user.id, name: input.name });
-        await recordAudit(tx, {
-          teamId: input.teamId,
-          actorId: ctx.user.id,
-          action: "team.renamed",
-          targetType: "team",
-          targetId: input.teamId,
-          metadata: { name: renamed.name, previousName: renamed.previousName },
-        });
-        const view = await teamView(tx, { teamId: input.teamId, userId: ctx.user.id });
-        await emit(teamEvents.renamed(input.teamId));
+        // The audit row, the answer and the event (last, as recordEvents asks) need only the rename
+        // done: sent together, none waits for the previous answer to be read while the team's lock
+        // is held (a transaction's statements still run one after the other, in this order; the
+        // first failure fails the rest and is the one reported).
+        const [, view] = await Promise.all([
+          recordAudit(tx, {
+            teamId: input.teamId,
+            actorId: ctx.user.id,
+            action: "team.renamed",
+            targetType: "team",
+            targetId: input.teamId,
+            metadata: { name: renamed.name, previousName: renamed.previousName },
+          }),
+          teamView(tx, { teamId: input.teamId, userId: ctx.user.id }),
+          emit(teamEvents.renamed(input.teamId)),
+        ]);
         return view;
       }),
     ),
