@@ -59,7 +59,7 @@ const handlers: Record<string, (args: any) => Promise<unknown> | unknown> = {
   /** The tally since `begin`; stops counting. */
   collect() {
     const unique = seen.reduce((sum, s) => sum + s.size, 0);
-    const tally = { receipts, unique, latencies, lastReceiptAt, cpuMicros: cpuMicros() };
+    const tally = { receipts, unique, latencies, lastReceiptAt, cpuMicros: cpuMicros(), firstIds: [...(seen[0] ?? [])] };
     filter = null;
     return tally;
   },

@@ -15,6 +15,8 @@ export interface FleetTally {
   lastReceiptAt: number;
   /** CPU the client processes spent since `begin`, in µs. */
   clientCpuMicros: number;
+  /** The event ids the fleet's first subscriber saw (for the wire check against @trpc/client). */
+  firstIds: string[];
 }
 
 export interface Fleet {
@@ -67,7 +69,7 @@ export async function openFleet(wsUrl: string, tokens: (string | null)[], proces
       return done.every(Boolean);
     },
     async collect() {
-      type Part = { receipts: number; unique: number; latencies: number[]; lastReceiptAt: number; cpuMicros: number };
+      type Part = { receipts: number; unique: number; latencies: number[]; lastReceiptAt: number; cpuMicros: number; firstIds: string[] };
       const parts = await Promise.all(clients.map((client) => client.request<Part>("collect")));
       const latencies = parts.flatMap((p) => p.latencies);
       return {
@@ -77,6 +79,7 @@ export async function openFleet(wsUrl: string, tokens: (string | null)[], proces
         p99: percentile(latencies, 99),
         lastReceiptAt: Math.max(0, ...parts.map((p) => p.lastReceiptAt)),
         clientCpuMicros: parts.reduce((s, p, c) => s + p.cpuMicros - (cpuAtBegin[c] ?? 0), 0),
+        firstIds: parts[0]?.firstIds ?? [],
       };
     },
     async close() {

@@ -15,14 +15,16 @@ export async function httpLoad(options: {
   url: string;
   method?: "GET" | "POST";
   connections: number;
+  /** How long to run; or, with `amount`, how many requests to send in all (the rate is over the time they took). */
   seconds: number;
+  amount?: number;
   perConnection?: (connection: number, request: number) => { headers?: Record<string, string>; body?: string; path?: string };
 }): Promise<LoadResult> {
   let nextConnection = 0;
   const result = await autocannon({
     url: options.url,
     connections: options.connections,
-    duration: options.seconds,
+    ...(options.amount ? { amount: options.amount } : { duration: options.seconds }),
     requests: [
       {
         method: options.method ?? "GET",
@@ -39,5 +41,6 @@ export async function httpLoad(options: {
   });
   const bad = result.non2xx + result.errors + result.timeouts;
   // Totals over the duration (the per-second average is 0 when no second completed a request).
-  return { requestsPerSecond: result.requests.total / options.seconds, p99: result.latency.p99, errors: bad };
+  const seconds = options.amount ? result.duration : options.seconds;
+  return { requestsPerSecond: result.requests.total / seconds, p99: result.latency.p99, errors: bad };
 }

@@ -18,7 +18,7 @@ export interface PostgresEngine {
  */
 export async function withPostgresEngine<T>(
   options: MeasureOptions,
-  settings: { poolSize: number; env?: Record<string, string> },
+  settings: { poolSize: number; env?: Record<string, string> | undefined; label?: string },
   work: (setup: PostgresEngine) => Promise<T>,
 ): Promise<T | null> {
   if (!(await postgresReachable(options.databaseUrl))) {
@@ -29,10 +29,31 @@ export async function withPostgresEngine<T>(
   const env = { DATABASE_URL: database.url, JWT_SECRET: BENCH_JWT_SECRET, DATABASE_POOL_SIZE: String(settings.poolSize), ...settings.env };
   let engine: ServerProcess | undefined;
   try {
-    engine = await startServerProcess("engine", env);
+    engine = await startServerProcess("engine", env, settings.label ?? "engine");
     return await work({ engine, database, env });
   } finally {
     await engine?.stop();
     await database.drop();
+  }
+}
+
+/**
+ * The engine on either backend: embedded (PGlite in memory) or a fresh PostgreSQL database
+ * (null, with a log line, when there is none). `label` names its CPU profile under --profile.
+ */
+export async function withEngine<T>(
+  options: MeasureOptions,
+  settings: { backend: "embedded" | "postgres"; label: string; poolSize?: number; env?: Record<string, string> },
+  work: (setup: { engine: ServerProcess; env: Record<string, string> }) => Promise<T>,
+): Promise<T | null> {
+  if (settings.backend === "postgres") {
+    return withPostgresEngine(options, { poolSize: settings.poolSize ?? 10, env: settings.env, label: settings.label }, work);
+  }
+  const env = { ...settings.env };
+  const engine = await startServerProcess("engine", env, settings.label);
+  try {
+    return await work({ engine, env });
+  } finally {
+    await engine.stop();
   }
 }

@@ -26,16 +26,15 @@ let profiled = 0;
 /**
  * Starts one of `src/servers/*.ts` as a process of its own (load clients are other processes),
  * with `--expose-gc` so memory can be read after a collection. It answers requests over IPC.
- * Under `pnpm bench --profile` the engine runs with `--cpu-prof`, its profile written on exit
- * into BENCH_PROFILE_DIR (lib/profile.ts reads it).
+ * Under `pnpm bench --profile` the engine profiles its measured window (lib/serve.ts) into
+ * BENCH_PROFILE_DIR, named by `label` (lib/profile.ts summarizes it).
  */
 export async function startServerProcess(script: string, env: Record<string, string> = {}, label = script): Promise<ServerProcess> {
-  const profileDir = process.env.BENCH_PROFILE_DIR;
-  const profile =
-    profileDir && script === "engine"
-      ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${String(++profiled).padStart(2, "0")}-${label}.cpuprofile`]
-      : [];
-  return startScript(`${serversDir}${script}.ts`, env, [...profile, "--expose-gc"], script);
+  const profile: Record<string, string> =
+    process.env.BENCH_PROFILE_DIR && script === "engine"
+      ? { BENCH_PROFILE_FILE: `${String(++profiled).padStart(2, "0")}-${label}.cpuprofile` }
+      : {};
+  return startScript(`${serversDir}${script}.ts`, { ...env, ...profile }, ["--expose-gc"], script);
 }
 
 /** Forks a TypeScript script that speaks lib/serve.ts's IPC (servers, and the load clients of lib/fleet.ts). */
@@ -60,6 +59,11 @@ export async function startScript(path: string, env: Record<string, string>, exe
     });
   });
   const url = await ready;
+  // A process that dies fails what is waiting on it, rather than leaving the measure hanging.
+  child.once("exit", (code, signal) => {
+    for (const waiter of pending.values()) waiter.reject(new Error(`${script} exited (${signal ?? code}) during a request`));
+    pending.clear();
+  });
   const request = <T>(kind: string, args?: unknown) =>
     new Promise<T>((resolve, reject) => {
       const id = nextId++;
@@ -75,7 +79,7 @@ export async function startScript(path: string, env: Record<string, string>, exe
       if (child.exitCode !== null) return;
       const exited = new Promise((resolve) => child.once("exit", resolve));
       child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+      const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
       await exited;
       clearTimeout(timer);
     },

@@ -1,96 +1,102 @@
 /**
- * (d) Idle subscriptions: N authenticated `events.subscribe` streams held open on the engine
- * (embedded) against N sockets on a raw `ws` server. Memory per subscription is the server's RSS
- * after a full GC with them open minus before, over N; then idle CPU over a few seconds, and the
- * time one event takes to reach all of them (last receipt).
+ * (d) Idle subscriptions: N authenticated `events.subscribe` streams held open on one engine
+ * instance (PostgreSQL; embedded when there is none) against N sockets on a raw `ws` server, the
+ * subscribers spread over client processes. Memory per subscription is the server's RSS (and JS
+ * heap + external) after a full GC with them open minus before, over N; then the server's CPU over
+ * an idle window, and the time one event takes to reach all of them (publish to last receipt).
+ * At full size N is 20,000, or what the open-file limit leaves (`ulimit -n`; the server holds one
+ * descriptor a socket).
  */
-import { type BenchUser, call, type Subscriber, seedTeam, subscribe } from "../lib/engine-client.js";
+import { readFileSync } from "node:fs";
+import { postgresReachable } from "../lib/database.js";
+import { type BenchUser, call, seedTeam } from "../lib/engine-client.js";
+import { openFleet } from "../lib/fleet.js";
 import type { Measure, Row } from "../lib/measure.js";
+import { withEngine } from "../lib/postgres-engine.js";
 import { type ServerProcess, startServerProcess } from "../lib/processes.js";
-import { medianOf, sleep, waitFor } from "../lib/stats.js";
+import { medianOf, sleep } from "../lib/stats.js";
 
 type Sample = { rssPerSub: number; heapPerSub: number; idleCpuPercent: number; oneEventToAll: number };
 
-async function openAll(wsUrl: string, tokens: (string | null)[], onEvent: (event: any) => void): Promise<Subscriber[]> {
-  const out: Subscriber[] = [];
-  for (let start = 0; start < tokens.length; start += 200) {
-    const wave = tokens.slice(start, start + 200).map((t) => subscribe(wsUrl, t, onEvent));
-    await Promise.all(wave.map((s) => s.started));
-    out.push(...wave);
-  }
-  return out;
+/** The soft limit on open files this process (and the servers it forks) may hold. */
+function openFileLimit(): number {
+  const line = readFileSync("/proc/self/limits", "utf8").match(/Max open files\s+(\d+)/);
+  return line ? Number(line[1]) : Number.POSITIVE_INFINITY;
 }
 
 async function sample(
   server: ServerProcess,
-  n: number,
   tokens: (string | null)[],
+  filter: { type: string; teamId?: string },
   publish: () => Promise<void>,
-  isTarget: (e: any) => boolean,
   idleSeconds: number,
 ): Promise<Sample> {
-  const wsUrl = `${server.url.replace("http", "ws")}/trpc`;
+  const n = tokens.length;
   await sleep(500);
   const before = await server.usage(true);
-  let received = 0;
-  const subs = await openAll(wsUrl, tokens, (e) => {
-    if (isTarget(e)) received++;
-  });
-  await sleep(1000);
-  const open = await server.usage(true);
-  const cpu0 = await server.usage();
-  await sleep(idleSeconds * 1000);
-  const cpu1 = await server.usage();
-  const t0 = Date.now();
-  await publish();
-  await waitFor(() => received >= n, 30_000, 5);
-  const oneEventToAll = Date.now() - t0;
-  for (const s of subs) s.close();
-  return {
-    rssPerSub: (open.rss - before.rss) / n,
-    heapPerSub: (open.heapUsed + open.external - before.heapUsed - before.external) / n,
-    idleCpuPercent: ((cpu1.cpuMicros - cpu0.cpuMicros) / (idleSeconds * 1e6)) * 100,
-    oneEventToAll,
-  };
+  const fleet = await openFleet(`${server.url.replace("http", "ws")}/trpc`, tokens);
+  try {
+    await sleep(1000);
+    const open = await server.usage(true);
+    const cpu0 = await server.usage();
+    await sleep(idleSeconds * 1000);
+    const cpu1 = await server.usage();
+    await fleet.begin(filter);
+    const t0 = Date.now();
+    await publish();
+    const all = await fleet.waitAll(1, 60_000);
+    const tally = await fleet.collect();
+    if (!all) throw new Error(`idle: the event reached ${tally.unique} of ${n} subscribers within 60 s (${tally.receipts} receipts)`);
+    return {
+      rssPerSub: (open.rss - before.rss) / n,
+      heapPerSub: (open.heapUsed + open.external - before.heapUsed - before.external) / n,
+      idleCpuPercent: ((cpu1.cpuMicros - cpu0.cpuMicros) / (idleSeconds * 1e6)) * 100,
+      oneEventToAll: tally.lastReceiptAt - t0,
+    };
+  } finally {
+    await fleet.close();
+  }
 }
 
 export const idleMemory: Measure = {
   name: "idle",
-  title: "(d) memory and idle CPU per open subscription vs raw ws (embedded)",
+  title: "(d) memory, idle CPU and one event to all, per open subscription vs raw ws (PostgreSQL)",
   async run(options) {
-    const n = options.quick ? 200 : 2000;
+    const n = options.quick ? 200 : Math.min(20_000, openFileLimit() - 100);
     const idleSeconds = options.quick ? 1 : 10;
+    const backend = (await postgresReachable(options.databaseUrl)) ? "postgres" : "embedded";
     const samples = { engine: [] as Sample[], raw: [] as Sample[] };
     for (let r = 0; r < options.runs; r++) {
-      const order: ("engine" | "raw")[] = r % 2 === 0 ? ["engine", "raw"] : ["raw", "engine"];
-      for (const side of order) {
+      for (const side of r % 2 === 0 ? (["engine", "raw"] as const) : (["raw", "engine"] as const)) {
         options.log(`idle: run ${r + 1}/${options.runs}, ${side}, ${n} subscriptions`);
-        const server = await startServerProcess(side === "engine" ? "engine" : "raw-ws");
-        try {
-          if (side === "engine") {
-            // Streams of one team's members (a user may hold at most 1000 connections per instance);
-            // one rename of the team is the event that must reach every stream.
-            const seeded = await seedTeam(server.url, Math.ceil(n / 1000) - 1, "idle");
+        if (side === "engine") {
+          await withEngine(options, { backend, label: "idle" }, async ({ engine }) => {
+            // A user may hold at most 1,000 connections an instance: the streams belong to
+            // ceil(N / 1000) members of one team, and one rename of it must reach every stream.
+            const seeded = await seedTeam(engine.url, Math.ceil(n / 1000) - 1, "idle");
             const users = [seeded.owner, ...seeded.members];
             const tokens = Array.from({ length: n }, (_, i) => (users[i % users.length] as BenchUser).token);
             const publish = async () => {
-              await call(server.url, "teams.rename", { teamId: seeded.teamId, name: "idle probe" }, seeded.owner.token);
+              await call(engine.url, "teams.rename", { teamId: seeded.teamId, name: "idle probe" }, seeded.owner.token);
             };
-            samples.engine.push(await sample(server, n, tokens, publish, (e) => e.type === "team.renamed", idleSeconds));
-          } else {
+            samples.engine.push(await sample(engine, tokens, { type: "team.renamed", teamId: seeded.teamId }, publish, idleSeconds));
+          });
+        } else {
+          const server = await startServerProcess("raw-ws");
+          try {
             const publish = async () => {
               await (await fetch(`${server.url}/publish`, { method: "POST" })).arrayBuffer();
             };
-            samples.raw.push(await sample(server, n, Array(n).fill(null), publish, (e) => e.type === "team.renamed", idleSeconds));
+            samples.raw.push(await sample(server, Array(n).fill(null), { type: "team.renamed" }, publish, idleSeconds));
+          } finally {
+            await server.stop();
           }
-        } finally {
-          await server.stop();
         }
       }
     }
     const e = medianOf(samples.engine);
     const b = medianOf(samples.raw);
-    const setting = `${n} open, embedded`;
+    const setting = `${n} open, ${backend === "postgres" ? "PostgreSQL" : "embedded"}`;
     const base = "raw ws";
     return [
       {
@@ -110,7 +116,7 @@ export const idleMemory: Measure = {
         better: "lower",
       },
       {
-        measure: `server CPU while idle (${setting})`,
+        measure: `server CPU while idle, ${idleSeconds} s (${setting})`,
         engine: e.idleCpuPercent,
         baseline: b.idleCpuPercent,
         baselineName: base,
@@ -118,7 +124,7 @@ export const idleMemory: Measure = {
         better: "lower",
       },
       {
-        measure: `one event to all, last receipt (${setting})`,
+        measure: `one event to all, publish to last receipt (${setting})`,
         engine: e.oneEventToAll,
         baseline: b.oneEventToAll,
         baselineName: base,

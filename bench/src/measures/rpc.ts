@@ -26,7 +26,7 @@ export const rpc: Measure = {
   name: "rpc",
   title: "(b) teams.mine and shares.listTeam over HTTP vs raw Fastify routes (PostgreSQL)",
   async run(options) {
-    const rows = await withPostgresEngine(options, { poolSize: 10 }, async ({ engine, env }) => {
+    const rows = await withPostgresEngine(options, { poolSize: 10, label: "rpc" }, async ({ engine, env }) => {
       const raw = await startServerProcess("raw-fastify", env);
       try {
         // teams.mine's caller: their personal team, one team of 10, and two more teams of their own.
@@ -60,6 +60,7 @@ export const rpc: Measure = {
           },
         ];
         const seconds = options.quick ? 3 : 10;
+        await engine.usage(); // the measured window starts here (--profile)
         const out: Row[] = [];
         for (const endpoint of endpoints) {
           const { headers } = endpoint;

@@ -37,7 +37,7 @@ export const shares: Measure = {
   name: "shares",
   title: "(f) shares.create (10 recipient devices) and feed paging vs the raw SQL (PostgreSQL)",
   async run(options) {
-    const rows = await withPostgresEngine(options, { poolSize: 5 }, async ({ engine, database }) => {
+    const rows = await withPostgresEngine(options, { poolSize: 5, label: "shares" }, async ({ engine, database }) => {
       const raw = postgres(database.url, { max: 1, onnotice: () => {} });
       const perBatch = options.quick ? 10 : 30;
       try {
@@ -79,6 +79,7 @@ export const shares: Measure = {
           });
         };
 
+        await engine.usage(); // the measured window starts here (--profile)
         const created = { engine: [] as number[], raw: [] as number[] };
         let next = 0;
         for (let r = 0; r < options.runs; r++) {

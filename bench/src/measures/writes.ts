@@ -23,7 +23,7 @@ export const writes: Measure = {
   async run(options) {
     // PostgreSQL's 100 connections are shared: the engine gets 20 (its HTTP writers queue for
     // them, as in production) and is stopped before the database-level runs open 50.
-    const rows = await withPostgresEngine(options, { poolSize: 20 }, async ({ engine, database }) => {
+    const rows = await withPostgresEngine(options, { poolSize: 20, label: "writes" }, async ({ engine, database }) => {
       let direct: Awaited<ReturnType<typeof createDb>> | undefined;
       const seconds = options.quick ? 3 : 10;
       try {
@@ -80,6 +80,7 @@ export const writes: Measure = {
           renameP99: [] as number[],
           inviteP99: [] as number[],
         };
+        await engine.usage(); // the measured window starts here (--profile)
         for (let r = 0; r < options.runs; r++) {
           const flip = r % 2 === 1;
           const steps: (() => Promise<void>)[] = [
