@@ -16,17 +16,17 @@ export type { HandshakeStatus, SealedSession };
 
 const live = sql`${handshakes.expiresAt} > now()`;
 
+/** The columns of a `HandshakeState`, selected alike wherever a handshake's state is read. */
+const stateColumns = {
+  id: handshakes.id,
+  status: handshakes.status,
+  expired: sql<boolean>`${handshakes.expiresAt} <= now()`,
+  failure: handshakes.failure,
+  expiresAt: handshakes.expiresAt,
+};
+
 async function describe(db: Executor, where: SQL): Promise<HandshakeState | undefined> {
-  const [row] = await db
-    .select({
-      id: handshakes.id,
-      status: handshakes.status,
-      expired: sql<boolean>`${handshakes.expiresAt} <= now()`,
-      failure: handshakes.failure,
-      expiresAt: handshakes.expiresAt,
-    })
-    .from(handshakes)
-    .where(where);
+  const [row] = await db.select(stateColumns).from(handshakes).where(where);
   return row;
 }
 
@@ -70,15 +70,7 @@ export async function getHandshakeForConfirmation(
   id: string,
 ): Promise<(HandshakeState & { publicKey: string; codeAttempts: number }) | undefined> {
   const [row] = await db
-    .select({
-      id: handshakes.id,
-      status: handshakes.status,
-      expired: sql<boolean>`${handshakes.expiresAt} <= now()`,
-      failure: handshakes.failure,
-      expiresAt: handshakes.expiresAt,
-      publicKey: handshakes.publicKey,
-      codeAttempts: handshakes.codeAttempts,
-    })
+    .select({ ...stateColumns, publicKey: handshakes.publicKey, codeAttempts: handshakes.codeAttempts })
     .from(handshakes)
     .where(eq(handshakes.id, id));
   return row;
