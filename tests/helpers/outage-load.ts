@@ -1,3 +1,5 @@
+import type { collect } from "./trpc.js";
+
 /** One call of a steady load, as the client saw it. */
 export interface CallRecord {
   startedAt: number;
@@ -73,4 +75,25 @@ export async function mutate(trpcUrl: string, path: string, input: unknown, toke
     body = JSON.parse(text);
   } catch {}
   return { status: response.status, body };
+}
+
+type Subscription = Pick<ReturnType<typeof collect>, "events" | "until">;
+
+/**
+ * What live subscribers got of the events of `type` the log committed (`committed`, ids in order),
+ * after waiting up to 30 s for them all: events lost, delivered twice, and streams out of order.
+ */
+export async function deliveryOf(subs: Subscription[], type: string, committed: number[]) {
+  for (const s of subs) await s.until(() => s.events.filter((e) => e.type === type).length >= committed.length, 30_000).catch(() => {});
+  let lost = 0;
+  let duplicates = 0;
+  let outOfOrder = 0;
+  for (const s of subs) {
+    const ids = s.events.filter((e) => e.type === type).map((e) => Number(e.id));
+    const seen = new Set(ids);
+    lost += committed.filter((id) => !seen.has(id)).length;
+    duplicates += ids.length - seen.size;
+    outOfOrder += ids.some((id, i) => i > 0 && id <= (ids[i - 1] ?? 0)) ? 1 : 0;
+  }
+  return { lost, duplicates, outOfOrder };
 }

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { type EngineProcess, startEngineProcess, waitReady } from "../helpers/engine-process.js";
 import { rawCall, signUp } from "../helpers/factories.js";
 import { startFlakyProxy } from "../helpers/flaky-proxy.js";
-import { mutate, steadyLoad, summarize } from "../helpers/outage-load.js";
+import { deliveryOf, mutate, steadyLoad, summarize } from "../helpers/outage-load.js";
 import type { TestServer } from "../helpers/server.js";
 import { collect, wsClient } from "../helpers/trpc.js";
 import { waitFor } from "../helpers/wait.js";
@@ -84,18 +84,7 @@ describe("PostgreSQL unreachable for 10 s under load", () => {
     const committed = (await admin`select id from events where team_id = ${teamId} and type = 'team.renamed' order by id`).map((r) =>
       Number(r.id),
     );
-    for (const s of subs)
-      await s.until(() => s.events.filter((e) => e.type === "team.renamed").length >= committed.length, 30_000).catch(() => {});
-    let lost = 0;
-    let duplicates = 0;
-    let outOfOrder = 0;
-    for (const s of subs) {
-      const ids = s.events.filter((e) => e.type === "team.renamed").map((e) => Number(e.id));
-      const seen = new Set(ids);
-      lost += committed.filter((id) => !seen.has(id)).length;
-      duplicates += ids.length - seen.size;
-      outOfOrder += ids.some((id, i) => i > 0 && id <= (ids[i - 1] ?? 0)) ? 1 : 0;
-    }
+    const { lost, duplicates, outOfOrder } = await deliveryOf(subs, "team.renamed", committed);
     const crashes = engine.exited() ? 1 : 0;
     const summary = summarize(load.records, { from: cutAt, to: restoredAt });
     console.log(
