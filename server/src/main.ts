@@ -1,6 +1,5 @@
 import { DataDirError } from "@osmynt/db";
 import closeWithGrace from "close-with-grace";
-import { buildApp } from "./app.js";
 import { openDatabase, openDeps } from "./deps-factory.js";
 import { ConfigError, loadConfig } from "./env.js";
 import { createLogger } from "./logger.js";
@@ -20,6 +19,9 @@ const logger = createLogger({ level: config.logLevel });
 // `--migrate-only`: a release step applies the migrations once, then the instances start on a
 // migrated database (docs/deploy.md). Same configuration, same lock, no listener.
 const migrateOnly = process.argv.includes("--migrate-only");
+// The HTTP app's modules (Fastify, tRPC, the routers) load while the database opens: on the
+// embedded backend PGlite compiles its WebAssembly on background threads meanwhile.
+const appModule = migrateOnly ? undefined : import("./app.js");
 let deps: Awaited<ReturnType<typeof openDeps>>;
 try {
   if (migrateOnly) {
@@ -37,6 +39,7 @@ try {
   console.error(`osmynt engine could not start: ${message}`);
   process.exit(1);
 }
+const { buildApp } = await (appModule ?? import("./app.js"));
 const app = await buildApp(deps);
 
 closeWithGrace({ delay: 10_000, logger }, async ({ signal, err }) => {
