@@ -18,6 +18,8 @@ let seen: Set<string>[] = [];
 let receipts = 0;
 let latencies: number[] = [];
 let lastReceiptAt = 0;
+/** Streams the server ended since `begin`, by reason. */
+let ends: Record<string, number> = {};
 
 function onEvent(index: number, event: any) {
   if (!filter) return;
@@ -36,7 +38,14 @@ const handlers: Record<string, (args: any) => Promise<unknown> | unknown> = {
     for (let start = 0; start < tokens.length; start += wave) {
       const batch = tokens.slice(start, start + wave).map((token, k) => {
         const index = subscribers.length + k;
-        return subscribe(wsUrl, token, (event) => onEvent(index, event));
+        return subscribe(
+          wsUrl,
+          token,
+          (event) => onEvent(index, event),
+          (reason) => {
+            ends[reason] = (ends[reason] ?? 0) + 1;
+          },
+        );
       });
       await Promise.all(batch.map((s) => s.started));
       subscribers.push(...batch);
@@ -50,6 +59,7 @@ const handlers: Record<string, (args: any) => Promise<unknown> | unknown> = {
     receipts = 0;
     latencies = [];
     lastReceiptAt = 0;
+    ends = {};
     return true;
   },
   /** Waits until every subscriber has seen `count` distinct events (or `timeoutMs` passes). */
@@ -59,7 +69,7 @@ const handlers: Record<string, (args: any) => Promise<unknown> | unknown> = {
   /** The tally since `begin`; stops counting. */
   collect() {
     const unique = seen.reduce((sum, s) => sum + s.size, 0);
-    const tally = { receipts, unique, latencies, lastReceiptAt, cpuMicros: cpuMicros(), firstIds: [...(seen[0] ?? [])] };
+    const tally = { receipts, unique, latencies, lastReceiptAt, cpuMicros: cpuMicros(), firstIds: [...(seen[0] ?? [])], ends };
     filter = null;
     return tally;
   },

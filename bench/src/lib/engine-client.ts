@@ -80,7 +80,13 @@ export interface Subscriber {
  * `subscription` call to `events.subscribe`, then every `data` message handed to `onEvent`. The
  * same client runs against the raw baseline, so both sides parse the same messages.
  */
-export function subscribe(wsUrl: string, token: string | null, onEvent: (event: any) => void): Subscriber {
+export function subscribe(
+  wsUrl: string,
+  token: string | null,
+  onEvent: (event: any) => void,
+  onEnd: (reason: string) => void = () => {},
+): Subscriber {
+  let closing = false;
   const ws = new WebSocket(token ? `${wsUrl}?connectionParams=1` : wsUrl, { perMessageDeflate: false });
   let resolveStarted!: () => void;
   let rejectStarted!: (error: Error) => void;
@@ -100,11 +106,26 @@ export function subscribe(wsUrl: string, token: string | null, onEvent: (event: 
       return;
     }
     const message = JSON.parse(text);
-    if (message.error) rejectStarted(new Error(message.error.message));
+    if (message.error) {
+      rejectStarted(new Error(message.error.message));
+      onEnd(`error: ${message.error.message}`);
+    } else if (message.result?.type === "stopped") onEnd("stopped by the server");
     else if (message.result?.type === "started") resolveStarted();
     // A tracked event travels as `{ id, data }` inside the result.
     else if (message.result?.type === "data") onEvent(message.result.data.data);
   });
   ws.on("error", (error) => rejectStarted(error));
-  return { ws, started, close: () => ws.close() };
+  // A stream the server ends (slow consumer, keep-alive timeout, restart) loses what follows: this
+  // client does not resume, so the measure reports such ends beside its lost deliveries.
+  ws.on("close", (code, reason) => {
+    if (!closing) onEnd(`closed ${code}${reason.length ? ` ${reason}` : ""}`);
+  });
+  return {
+    ws,
+    started,
+    close: () => {
+      closing = true;
+      ws.close();
+    },
+  };
 }

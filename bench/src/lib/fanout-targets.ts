@@ -81,6 +81,8 @@ export type DeliverySample = {
   p99: number;
   lost: number;
   duplicated: number;
+  /** Streams the server ended during the run (their later events count as lost). */
+  ended: number;
   /** Server CPU (its own process.cpuUsage) per distinct delivery, µs. */
   cpuPerDelivery: number;
   /** Events written a second, over the time the writes took (the rate asked for when it kept up). */
@@ -95,6 +97,7 @@ function sampleOf(tally: FleetTally, n: number, total: number, cpuMicros: number
     p99: tally.p99,
     lost: total * n - tally.unique,
     duplicated: tally.receipts - tally.unique,
+    ended: endedOf(tally),
     cpuPerDelivery: cpuMicros / Math.max(1, tally.unique),
     keptUp,
     deliveriesPerSecond: tally.unique / Math.max(0.001, (tally.lastReceiptAt - start) / 1000),
@@ -143,4 +146,11 @@ export async function peakRun(target: Target, writers: number, seconds: number):
   await target.fleet.waitAll(total, 60_000);
   const after = await target.server.usage();
   return sampleOf(await target.fleet.collect(), target.fleet.size, total, after.cpuMicros - before.cpuMicros, start, keptUp);
+}
+
+/** How many streams the server ended, with the reasons on stderr (a lost delivery needs its cause). */
+function endedOf(tally: FleetTally): number {
+  const ended = Object.values(tally.ends).reduce((sum, n) => sum + n, 0);
+  if (ended > 0) console.error(`streams ended by the server: ${JSON.stringify(tally.ends)}`);
+  return ended;
 }

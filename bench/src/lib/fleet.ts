@@ -17,6 +17,8 @@ export interface FleetTally {
   clientCpuMicros: number;
   /** The event ids the fleet's first subscriber saw (for the wire check against @trpc/client). */
   firstIds: string[];
+  /** Streams the server ended during the run, by reason (these clients do not resume). */
+  ends: Record<string, number>;
 }
 
 export interface Fleet {
@@ -69,7 +71,15 @@ export async function openFleet(wsUrl: string, tokens: (string | null)[], proces
       return done.every(Boolean);
     },
     async collect() {
-      type Part = { receipts: number; unique: number; latencies: number[]; lastReceiptAt: number; cpuMicros: number; firstIds: string[] };
+      type Part = {
+        receipts: number;
+        unique: number;
+        latencies: number[];
+        lastReceiptAt: number;
+        cpuMicros: number;
+        firstIds: string[];
+        ends: Record<string, number>;
+      };
       const parts = await Promise.all(clients.map((client) => client.request<Part>("collect")));
       const latencies = parts.flatMap((p) => p.latencies);
       return {
@@ -80,6 +90,7 @@ export async function openFleet(wsUrl: string, tokens: (string | null)[], proces
         lastReceiptAt: Math.max(0, ...parts.map((p) => p.lastReceiptAt)),
         clientCpuMicros: parts.reduce((s, p, c) => s + p.cpuMicros - (cpuAtBegin[c] ?? 0), 0),
         firstIds: parts[0]?.firstIds ?? [],
+        ends: mergeCounts(parts.map((p) => p.ends)),
       };
     },
     async close() {
@@ -87,4 +98,10 @@ export async function openFleet(wsUrl: string, tokens: (string | null)[], proces
       await Promise.all(clients.map((client) => client.stop()));
     },
   };
+}
+
+function mergeCounts(parts: Record<string, number>[]): Record<string, number> {
+  const total: Record<string, number> = {};
+  for (const part of parts) for (const [key, n] of Object.entries(part)) total[key] = (total[key] ?? 0) + n;
+  return total;
 }

@@ -58,6 +58,7 @@ async function fanoutOn(backend: "embedded" | "postgres", options: MeasureOption
         row("latency p99", "p99", "ms", "lower"),
         row("lost", "lost", "deliveries", "lower"),
         row("duplicated", "duplicated", "deliveries", "lower"),
+        row("streams ended by the server", "ended", "streams", "lower"),
         row("server CPU per delivery", "cpuPerDelivery", "µs", "lower"),
         row("events/s kept up", "keptUp", "events/s", "higher"),
       ];

@@ -104,6 +104,14 @@ export const redis: Measure = {
               better: "lower",
             },
             {
+              measure: `streams ended by the server, writes on A (${setting})`,
+              engine: e.ended,
+              baseline: o.ended,
+              baselineName: base,
+              unit: "streams",
+              better: "lower",
+            },
+            {
               measure: `duplicated, writes on A (${setting})`,
               engine: e.duplicated,
               baseline: o.duplicated,
