@@ -14,8 +14,8 @@ export interface EventHubOptions {
 
 /** A subscription's place in the hub's audience index: its user and the teams it is routed. */
 export interface AudienceSubscription {
-  /** Routes this team's events to it as well (idempotent). */
-  addTeams(teamIds: Iterable<string>): void;
+  /** Routes these teams' events to it as well (idempotent); how many of them were not routed to it before. */
+  addTeams(teamIds: Iterable<string>): number;
   close(): void;
 }
 
@@ -163,7 +163,13 @@ export function createEventHub(options: EventHubOptions): EventHub {
       index(byUser, userId, sub);
       return {
         addTeams(teamIds) {
-          for (const teamId of teamIds) addTeam(sub, teamId);
+          let added = 0;
+          for (const teamId of teamIds) {
+            if (sub.teams.has(teamId)) continue;
+            addTeam(sub, teamId);
+            added++;
+          }
+          return added;
         },
         close() {
           unindex(byUser, userId, sub);

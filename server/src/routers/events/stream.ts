@@ -70,8 +70,9 @@ function checkpoint(position: number): Delivery {
  * The user's event stream: backlog from the log after `lastEventId`, then live rows from the hub.
  * The hub subscription is registered *before* the backlog is read, and rows at or below the last
  * id handled are dropped, so the hand-over neither loses nor repeats an event. A fresh stream
- * (no `lastEventId`) starts at the hub's position and reads the short backlog since then, which
- * also covers team events routed before its teams were known.
+ * (no `lastEventId`) starts at the hub's position and reads the short backlog since then. The
+ * hub learns the user's teams from the first page, so team events it routed while that page was
+ * being read are read again from the log once the teams are routed (see `readBacklog`).
  *
  * What the user may see is decided per event by their membership windows (membership as it was at
  * that event, from the log's own join/leave events), for the backlog and live alike; the queue
@@ -269,10 +270,16 @@ export class EventStream implements AsyncIterableIterator<TrackedEnvelope<Stream
     }
 
     for (let first = true; ; first = false) {
+      const hubBefore = p.hub.cursor();
       const page = await readVisibleEvents(p.db, { userId: p.userId, after: this.last, limit: BACKLOG_PAGE });
       if (this.closed) return;
       this.windows.merge(page.windows);
-      this.subscription?.addTeams(this.windows.teamsAfter(this.last));
+      const added = this.subscription?.addTeams(this.windows.teamsAfter(this.last)) ?? 0;
+      // Until now the hub routed only this user's own events here: a team event it routed while
+      // the page was read (committed after the page's snapshot, e.g. on another instance) reached
+      // neither the page nor the queue, so one more page, read now that the team is routed here,
+      // picks it up (the queue drops what both hold).
+      const missedByHub = added > 0 && p.hub.cursor() > hubBefore;
       if (first) {
         this.windowsLoaded = true;
         const routed = this.queue.splice(0);
@@ -284,7 +291,7 @@ export class EventStream implements AsyncIterableIterator<TrackedEnvelope<Stream
         this.last = row.id;
         if (this.windows.visible(row)) yield this.delivering(row);
       }
-      if (page.rows.length < BACKLOG_PAGE) break;
+      if (page.rows.length < BACKLOG_PAGE && !missedByHub) break;
     }
     this.quietSince = Date.now();
   }
