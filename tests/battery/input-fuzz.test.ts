@@ -182,7 +182,10 @@ describe.each(procedures.filter((p) => p.path in fuzzTable))("$path", ({ path, k
     const loggedBefore = server.logs.length;
     const cpu = process.cpuUsage();
     const timing = { dump: 0, send: 0, groups: 0 };
-    for (let i = 0; i < cases.length; i += CHUNK) await runGroup(cases.slice(i, i + CHUNK));
+    // The valid input goes first and alone: a generated case can equal it (a refresh token sent
+    // again), and whichever of the two reaches the server second is refused by design.
+    await runGroup(cases.slice(0, 1));
+    for (let i = 1; i < cases.length; i += CHUNK) await runGroup(cases.slice(i, i + CHUNK));
     if (process.env.FUZZ_VERBOSE)
       console.log(
         `${path}: ${cases.length} cases in ${Date.now() - started} ms, cpu ${Math.round((process.cpuUsage(cpu).user + process.cpuUsage(cpu).system) / 1000)} ms ${JSON.stringify(timing)}`,
