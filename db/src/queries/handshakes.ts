@@ -151,20 +151,24 @@ export async function failHandshake(db: Executor, params: { id: string; failure:
 /**
  * The editor's one retrieval: with the right secret, a complete and live handshake becomes
  * `retrieved` and names the user and the editor's key, for the caller to open the session and seal
- * it in the same transaction. The row is locked, so a racing second retrieval waits, then sees
- * `retrieved` and gets nothing. A wrong secret learns nothing (state undefined, as for an unknown id).
+ * it in the same transaction. The row is locked whatever its status and judged from that one read:
+ * a racing second retrieval waits, then sees `retrieved` and gets nothing, and a completion
+ * committed while this ran is seen (a status filter in the lock, then a second read, could see the
+ * row neither waiting nor taken). A wrong secret learns nothing (state undefined, as for an
+ * unknown id).
  */
 export async function takeCompletedHandshake(
   tx: Transaction,
   params: { id: string; retrievalSecretHash: string },
 ): Promise<{ ok: true; userId: string; publicKey: string } | { ok: false; state: HandshakeState | undefined }> {
-  const mine = and(eq(handshakes.id, params.id), eq(handshakes.retrievalSecretHash, params.retrievalSecretHash)) as SQL;
   const [row] = await tx
-    .select({ userId: handshakes.userId, publicKey: handshakes.publicKey })
+    .select({ ...stateColumns, userId: handshakes.userId, publicKey: handshakes.publicKey })
     .from(handshakes)
-    .where(and(mine, eq(handshakes.status, "complete"), live))
+    .where(and(eq(handshakes.id, params.id), eq(handshakes.retrievalSecretHash, params.retrievalSecretHash)))
     .for("update");
-  if (!row?.userId) return { ok: false, state: await describe(tx, mine) };
+  if (!row) return { ok: false, state: undefined };
+  const { userId, publicKey, ...state } = row;
+  if (state.status !== "complete" || state.expired || !userId) return { ok: false, state };
   await tx.update(handshakes).set({ status: "retrieved" }).where(eq(handshakes.id, params.id));
-  return { ok: true, userId: row.userId, publicKey: row.publicKey };
+  return { ok: true, userId, publicKey };
 }
