@@ -1,10 +1,9 @@
-import { spawn } from "node:child_process";
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { randomLogin } from "../helpers/factories.js";
+import { installPackedSdk, ok, run } from "../helpers/packed-sdk.js";
 import { startServer, type TestServer } from "../helpers/server.js";
 
 /**
@@ -12,40 +11,6 @@ import { startServer, type TestServer } from "../helpers/server.js";
  * outside the workspace (no server source, no drizzle, fastify or zod), type-check code against
  * it, and run its built JavaScript and its CLI with plain node against a real server.
  */
-
-const workspace = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const sdkDir = path.join(workspace, "sdk");
-
-interface Ran {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(command: string, args: string[], options: { cwd: string; env?: Record<string, string>; timeoutMs?: number }): Promise<Ran> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on("data", (chunk) => {
-      stderr += chunk;
-    });
-    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 120_000);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-function ok(ran: Ran, what: string): Ran {
-  if (ran.code !== 0) throw new Error(`${what} exited ${ran.code}\n${ran.stdout}\n${ran.stderr}`);
-  return ran;
-}
 
 const tsconfig = (file: string) =>
   JSON.stringify({
@@ -123,30 +88,21 @@ beforeAll(async () => {
   server = await startServer();
   work = await mkdtemp(path.join(tmpdir(), "osmynt-sdk-pack-"));
   project = path.join(work, "project");
-  expect(path.relative(workspace, project).startsWith("..")).toBe(true);
 
-  // `pnpm pack` runs the package's prepack script, which builds dist/ first.
-  ok(await run("pnpm", ["pack", "--pack-destination", work], { cwd: sdkDir, timeoutMs: 180_000 }), "pnpm pack");
-  const tarball = (await readdir(work)).find((f) => f.endsWith(".tgz"));
-  if (!tarball) throw new Error(`pnpm pack left no tarball in ${work}`);
-
-  await mkdir(project);
-  await writeFile(path.join(project, "package.json"), JSON.stringify({ name: "outside-project", private: true, type: "module" }));
-  await writeFile(path.join(project, "tsconfig.json"), tsconfig("good.ts"));
-  await writeFile(path.join(project, "tsconfig.bad.json"), tsconfig("bad.ts"));
-  await writeFile(path.join(project, "good.ts"), goodTs);
-  await writeFile(path.join(project, "bad.ts"), badTs);
-  await writeFile(path.join(project, "run.mjs"), runMjs);
-  const install = [
-    "install",
-    "--no-audit",
-    "--no-fund",
-    "--loglevel=error",
-    path.join(work, tarball),
-    "typescript@5.9.3",
-    "@types/node@20",
-  ];
-  ok(await run("npm", install, { cwd: project, timeoutMs: 240_000 }), "npm install");
+  await installPackedSdk({
+    work,
+    project,
+    name: "outside-project",
+    files: {
+      "tsconfig.json": tsconfig("good.ts"),
+      "tsconfig.bad.json": tsconfig("bad.ts"),
+      "good.ts": goodTs,
+      "bad.ts": badTs,
+      "run.mjs": runMjs,
+    },
+    extraPackages: ["typescript@5.9.3", "@types/node@20"],
+    timeoutMs: 240_000,
+  });
 }, 420_000);
 
 afterAll(async () => {

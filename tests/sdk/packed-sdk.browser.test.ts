@@ -1,6 +1,5 @@
-import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -9,6 +8,7 @@ import { build, type Metafile } from "esbuild";
 import { type BrowserContext, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { randomLogin } from "../helpers/factories.js";
+import { installPackedSdk, ok, run } from "../helpers/packed-sdk.js";
 import { startServer } from "../helpers/server.js";
 
 /**
@@ -25,8 +25,6 @@ import { startServer } from "../helpers/server.js";
  */
 
 const CHROMIUM = "/usr/bin/chromium";
-const workspace = path.resolve(import.meta.dirname, "../..");
-const sdkDir = path.join(workspace, "sdk");
 
 // What an app does with the SDK: only `@osmynt/sdk` and `@osmynt/sdk/crypto`, platform-neutral.
 const scenarioMjs = `import { createDevices, createOsmyntClient, createShares } from "@osmynt/sdk";
@@ -90,33 +88,6 @@ window.runScenario = async (url, tag) => ({ ...(await scenario(url, tag)), entry
 window.ready = true;
 `;
 
-interface Ran {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(command: string, args: string[], options: { cwd: string; timeoutMs: number }): Promise<Ran> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: options.cwd, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => (stdout += chunk));
-    child.stderr.on("data", (chunk) => (stderr += chunk));
-    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-function ok(ran: Ran, what: string): Ran {
-  if (ran.code !== 0) throw new Error(`${what} exited ${ran.code}\n${ran.stdout}\n${ran.stderr}`);
-  return ran;
-}
-
 let work: string;
 let project: string;
 let bundle: { code: string; metafile: Metafile };
@@ -126,20 +97,14 @@ beforeAll(async () => {
     throw new Error(`${CHROMIUM} is missing: this end-to-end test needs Debian's chromium (apt-get update && apt-get install -y chromium)`);
   work = await mkdtemp(path.join(tmpdir(), "osmynt-packed-sdk-"));
   project = path.join(work, "project");
-  expect(path.relative(workspace, project).startsWith("..")).toBe(true);
 
-  // `pnpm pack` runs the package's prepack script, which builds dist/ first.
-  ok(await run("pnpm", ["pack", "--pack-destination", work], { cwd: sdkDir, timeoutMs: 180_000 }), "pnpm pack");
-  const tarball = (await readdir(work)).find((f) => f.endsWith(".tgz"));
-  if (!tarball) throw new Error(`pnpm pack left no tarball in ${work}`);
-
-  await mkdir(project);
-  await writeFile(path.join(project, "package.json"), JSON.stringify({ name: "outside-app", private: true, type: "module" }));
-  await writeFile(path.join(project, "scenario.mjs"), scenarioMjs);
-  await writeFile(path.join(project, "node.mjs"), nodeMjs);
-  await writeFile(path.join(project, "browser.mjs"), browserMjs);
-  const install = ["install", "--no-audit", "--no-fund", "--prefer-offline", "--loglevel=error", path.join(work, tarball)];
-  ok(await run("npm", install, { cwd: project, timeoutMs: 300_000 }), "npm install");
+  await installPackedSdk({
+    work,
+    project,
+    name: "outside-app",
+    files: { "scenario.mjs": scenarioMjs, "node.mjs": nodeMjs, "browser.mjs": browserMjs },
+    timeoutMs: 300_000,
+  });
 
   // The project's own bundle: esbuild resolves @osmynt/sdk in the project's node_modules, with
   // the browser platform's conditions (browser, import, default), as any app's bundler would.
