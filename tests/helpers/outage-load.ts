@@ -1,3 +1,4 @@
+import type { Sql } from "postgres";
 import type { collect } from "./trpc.js";
 
 /** One call of a steady load, as the client saw it. */
@@ -96,4 +97,15 @@ export async function deliveryOf(subs: Subscription[], type: string, committed: 
     outOfOrder += ids.some((id, i) => i > 0 && id <= (ids[i - 1] ?? 0)) ? 1 : 0;
   }
   return { lost, duplicates, outOfOrder };
+}
+
+/**
+ * The truth is the log itself: every `team.renamed` of `teamId` that committed, whatever its caller
+ * heard, and what the subscribers got of them (see `deliveryOf`).
+ */
+export async function renamesDelivered(admin: Sql, teamId: string, subs: Subscription[]) {
+  const committed = (await admin`select id from events where team_id = ${teamId} and type = 'team.renamed' order by id`).map((r) =>
+    Number(r.id),
+  );
+  return { committed, ...(await deliveryOf(subs, "team.renamed", committed)) };
 }

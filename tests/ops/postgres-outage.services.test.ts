@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { type EngineProcess, startEngineProcess, waitReady } from "../helpers/engine-process.js";
 import { rawCall, signUp } from "../helpers/factories.js";
 import { startFlakyProxy } from "../helpers/flaky-proxy.js";
-import { deliveryOf, mutate, steadyLoad, summarize } from "../helpers/outage-load.js";
+import { mutate, renamesDelivered, steadyLoad, summarize } from "../helpers/outage-load.js";
 import type { TestServer } from "../helpers/server.js";
 import { collect, wsClient } from "../helpers/trpc.js";
 import { waitFor } from "../helpers/wait.js";
@@ -80,11 +80,7 @@ describe("PostgreSQL unreachable for 10 s under load", () => {
     await sleep(3000);
     await load.stop();
 
-    // The truth is the log itself: every rename that committed, whatever its caller heard.
-    const committed = (await admin`select id from events where team_id = ${teamId} and type = 'team.renamed' order by id`).map((r) =>
-      Number(r.id),
-    );
-    const { lost, duplicates, outOfOrder } = await deliveryOf(subs, "team.renamed", committed);
+    const { committed, lost, duplicates, outOfOrder } = await renamesDelivered(admin, teamId, subs);
     const crashes = engine.exited() ? 1 : 0;
     const summary = summarize(load.records, { from: cutAt, to: restoredAt });
     console.log(

@@ -2,7 +2,7 @@ import postgres from "postgres";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { type EngineProcess, startEngineProcess, waitReady } from "../helpers/engine-process.js";
 import { randomLogin, rawCall, signUp } from "../helpers/factories.js";
-import { deliveryOf, mutate, steadyLoad, summarize } from "../helpers/outage-load.js";
+import { mutate, renamesDelivered, steadyLoad, summarize } from "../helpers/outage-load.js";
 import { startPrivateRedis } from "../helpers/redis-process.js";
 import { startServer, type TestServer } from "../helpers/server.js";
 import { collect, wsClient } from "../helpers/trpc.js";
@@ -63,10 +63,7 @@ describe("Redis unreachable for 10 s under load", () => {
     await sleep(3000);
     await load.stop();
 
-    const committed = (await admin`select id from events where team_id = ${teamId} and type = 'team.renamed' order by id`).map((r) =>
-      Number(r.id),
-    );
-    const { lost, duplicates, outOfOrder } = await deliveryOf(subs, "team.renamed", committed);
+    const { committed, lost, duplicates, outOfOrder } = await renamesDelivered(admin, teamId, subs);
     const crashes = engine.exited() ? 1 : 0;
     const summary = summarize(load.records, { from: cutAt, to: restoredAt });
     console.log(
