@@ -2,6 +2,8 @@ import autocannon from "autocannon";
 
 export type LoadResult = {
   requestsPerSecond: number;
+  /** Requests answered in all. */
+  requests: number;
   p99: number;
   errors: number;
 };
@@ -42,5 +44,5 @@ export async function httpLoad(options: {
   const bad = result.non2xx + result.errors + result.timeouts;
   // Totals over the duration (the per-second average is 0 when no second completed a request).
   const seconds = options.amount ? result.duration : options.seconds;
-  return { requestsPerSecond: result.requests.total / seconds, p99: result.latency.p99, errors: bad };
+  return { requestsPerSecond: result.requests.total / seconds, requests: result.requests.total, p99: result.latency.p99, errors: bad };
 }

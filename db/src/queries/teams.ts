@@ -107,7 +107,11 @@ export async function teamSummaryOfMember(db: Executor, params: { teamId: string
 
 const previous = alias(teams, "previous");
 
-/** Renames a team (owner or admin); returns the new and the previous name. */
+/**
+ * Renames a team (owner or admin); returns the previous name, and the team as the renamer now sees
+ * it (what teamSummaryOfMember reads) from the update itself, one statement less in a transaction
+ * that holds the team's lock.
+ */
 export async function renameTeam(tx: Transaction, params: { teamId: string; userId: string; name: string }) {
   const [row] = await tx
     .update(teams)
@@ -121,7 +125,12 @@ export async function renameTeam(tx: Transaction, params: { teamId: string; user
         teamScope({ teamId: params.teamId, userId: params.userId, permission: "rename" }),
       ),
     )
-    .returning({ ...teamColumns, previousName: previous.name });
+    .returning({
+      ...teamColumns,
+      myRole: sql<TeamRole>`(select ${teamMembers.role} from ${teamMembers} where ${teamMembers.teamId} = ${teams.id} and ${teamMembers.userId} = ${params.userId})`,
+      memberCount: sql<number>`(select count(*) from ${teamMembers} where ${teamMembers.teamId} = ${teams.id})`.mapWith(Number),
+      previousName: previous.name,
+    });
   if (!row) {
     await explainTeamAccess(tx, { teamId: params.teamId, userId: params.userId, permission: "rename" });
     throw new AppError("NOT_FOUND", `Team ${params.teamId} not found`);

@@ -82,24 +82,23 @@ export const manageTeamProcedures = {
     .mutation(({ ctx, input }) =>
       withEvents(ctx.deps, async (tx, emit) => {
         await lockTeam(tx, { teamId: input.teamId });
-        const renamed = await renameTeam(tx, { teamId: input.teamId, userId: ctx.user.id, name: input.name });
-        // The audit row, the answer and the event (last, as recordEvents asks) need only the rename
-        // done: sent together, none waits for the previous answer to be read while the team's lock
-        // is held (a transaction's statements still run one after the other, in this order; the
-        // first failure fails the rest and is the one reported).
-        const [, view] = await Promise.all([
+        const { previousName, ...renamed } = await renameTeam(tx, { teamId: input.teamId, userId: ctx.user.id, name: input.name });
+        // The audit row and the event (last, as recordEvents asks) need only the rename done: sent
+        // together, the second does not wait for the first's answer while the team's lock is held
+        // (a transaction's statements still run one after the other, in this order; the first
+        // failure fails the rest and is the one reported). The answer came with the update.
+        await Promise.all([
           recordAudit(tx, {
             teamId: input.teamId,
             actorId: ctx.user.id,
             action: "team.renamed",
             targetType: "team",
             targetId: input.teamId,
-            metadata: { name: renamed.name, previousName: renamed.previousName },
+            metadata: { name: renamed.name, previousName },
           }),
-          teamView(tx, { teamId: input.teamId, userId: ctx.user.id }),
           emit(teamEvents.renamed(input.teamId)),
         ]);
-        return view;
+        return toTeamSummaryOutput(renamed);
       }),
     ),
 
