@@ -89,6 +89,27 @@ export function databaseUnavailable(error: unknown): TRPCError | undefined {
   return undefined;
 }
 
+/**
+ * SQLSTATEs of a transaction the database aborted because of what ran beside it, not because of
+ * the call: 40P01 (chosen as the victim of a deadlock) and 40001 (serialization failure). Nothing
+ * of it was applied, and the same call sent again normally succeeds.
+ */
+const RETRYABLE_SQLSTATE = new Set(["40P01", "40001"]);
+
+export const TRANSACTION_CONFLICT_MESSAGE = "The change collided with a concurrent change to the same data and was not applied; retry it";
+
+/** A transaction aborted by a deadlock or a serialization conflict as CONFLICT (409) saying to retry; undefined for any other error. */
+export function transactionConflict(error: unknown): TRPCError | undefined {
+  const state = sqlStateOf(error);
+  if (!state || !RETRYABLE_SQLSTATE.has(state)) return undefined;
+  // The SQLSTATE stays in the cause, for the server's log: the answer names no database detail.
+  return new TRPCError({
+    code: "CONFLICT",
+    message: TRANSACTION_CONFLICT_MESSAGE,
+    cause: new Error(`the database aborted the transaction (SQLSTATE ${state})`),
+  });
+}
+
 export const INTERNAL_MESSAGE = "Internal server error; the failure was logged";
 
 type Issue = ZodError["issues"][number];
@@ -171,6 +192,14 @@ export function reportProcedureError(
 ) {
   if (error.code === "SERVICE_UNAVAILABLE" || databaseUnavailable(error.cause)) {
     logger.warn({ path, type, cause: (error.cause as Error | undefined)?.message }, "procedure failed: the database is unavailable");
+    return;
+  }
+  if (error.code === "CONFLICT" && error.message === TRANSACTION_CONFLICT_MESSAGE) {
+    // Rare under normal load; many of them say two code paths take the same locks in opposite orders.
+    logger.warn(
+      { path, type, cause: (error.cause as Error | undefined)?.message },
+      "procedure failed: transaction aborted by the database, client told to retry",
+    );
     return;
   }
   if (error.code === "INTERNAL_SERVER_ERROR" && !isAppError(error.cause) && !wsProtocolErrorCode(error.cause)) {

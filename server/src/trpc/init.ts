@@ -3,7 +3,7 @@ import { initTRPC, TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { countCall } from "../limits/calls.js";
 import type { Context } from "./context.js";
-import { databaseUnavailable, formatError, inputRefusedByDatabase, toTRPCError } from "./errors.js";
+import { databaseUnavailable, formatError, inputRefusedByDatabase, toTRPCError, transactionConflict } from "./errors.js";
 import { idInput } from "./id-input.js";
 
 /**
@@ -38,14 +38,16 @@ export const createCallerFactory = t.createCallerFactory;
 
 /**
  * Turns domain errors thrown anywhere below into their tRPC codes, database errors that only
- * an input value can cause into BAD_REQUEST, and a database outage into SERVICE_UNAVAILABLE
+ * an input value can cause into BAD_REQUEST, a transaction aborted by a deadlock or a
+ * serialization conflict into CONFLICT (retry), and a database outage into SERVICE_UNAVAILABLE
  * (never a 500, never driver text).
  */
 const mapDomainErrors = t.middleware(async function mapDomainErrors({ next }) {
   const result = await next();
   if (result.ok) return result;
   if (isAppError(result.error.cause)) throw toTRPCError(result.error.cause);
-  const refused = inputRefusedByDatabase(result.error.cause) ?? databaseUnavailable(result.error.cause);
+  const refused =
+    inputRefusedByDatabase(result.error.cause) ?? transactionConflict(result.error.cause) ?? databaseUnavailable(result.error.cause);
   if (refused) throw refused;
   return result;
 });
