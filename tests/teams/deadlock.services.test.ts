@@ -32,7 +32,8 @@ describe("a call that the database aborts to break a deadlock", () => {
       // The call's own check must be the one to find the cycle (the server's default 1 s), so
       // this side waits far longer before looking.
       await sql`set local deadlock_timeout = '30s'`;
-      const [{ pid }] = await sql<{ pid: number }[]>`select pg_backend_pid() as pid`;
+      const [me] = await sql<{ pid: number }[]>`select pg_backend_pid() as pid`;
+      const pid = me?.pid ?? 0;
       await sql`select 1 from team_members where team_id = ${f.teamId} and user_id = ${f.target.user.id} for update`;
       const answer = call(server, "teams.members.setRole", f.owner, { teamId: f.teamId, userId: f.target.user.id, role: "admin" });
       await waitFor(
