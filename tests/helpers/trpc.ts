@@ -63,12 +63,13 @@ export function collect(
   const events: Received[] = [];
   const errors: unknown[] = [];
   /** Checkpoints received: a fresh stream sends one as soon as it is live, so a test knows when to start. */
-  const state = { checkpoints: 0 };
+  const state = { checkpoints: 0, floor: 0 };
   let check = () => {};
   const sub = subscribe({
     onData: (d) => {
-      if (d.data.type !== "sync.checkpoint") events.push(d.data);
-      else state.checkpoints++;
+      if (d.data.type !== "sync.checkpoint") {
+        if (Number(d.data.id) > state.floor) events.push(d.data);
+      } else state.checkpoints++;
       check();
     },
     onError: (e) => {
@@ -83,6 +84,11 @@ export function collect(
       return state.checkpoints;
     },
     unsubscribe: () => sub.unsubscribe(),
+    /** Drops the events up to log id `id`, and any that arrive later: what happened before a test acted. */
+    ignoreThrough(id: number) {
+      state.floor = id;
+      events.splice(0, events.length, ...events.filter((e) => Number(e.id) > id));
+    },
     until(predicate: () => boolean, ms = 10_000): Promise<void> {
       return new Promise((resolve, reject) => {
         const timer = setTimeout(
