@@ -38,9 +38,11 @@ describe("streams opening while their team's events are written on another insta
     const teamId: string = created.body.result.data.id;
 
     let writing = true;
+    let written = 0;
     const writer = (async () => {
       for (let n = 0; writing; n++) {
         await rawCall(a, "teams.rename", { input: { teamId, name: `opening ${n}` }, token: owner.accessToken });
+        written++;
         await sleep(10);
       }
     })();
@@ -59,7 +61,9 @@ describe("streams opening while their team's events are written on another insta
         streams.push(stream);
         await waitFor(`stream ${i} to start`, async () => stream.start !== null, { timeoutMs: 30_000 });
       }
-      await sleep(200);
+      // Writes go on a little after the last opening; a loaded machine writes slowly, so count them.
+      const target = written + 5;
+      await waitFor("a few more renames", async () => written >= Math.max(target, SUBSCRIBERS + 1), { timeoutMs: 60_000 });
     } finally {
       writing = false;
       await writer;
