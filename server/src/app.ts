@@ -2,6 +2,7 @@ import cors from "@fastify/cors";
 import helmet from "@fastify/helmet";
 import rateLimit from "@fastify/rate-limit";
 import websocket from "@fastify/websocket";
+import type { TRPCError } from "@trpc/server";
 import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from "@trpc/server/adapters/fastify";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { AppDeps } from "./deps.js";
@@ -16,6 +17,7 @@ import { registerRequestGuards } from "./http/request-guards.js";
 import { restView } from "./http/rest.js";
 import { registerShareBodyLimit } from "./http/share-body-limit.js";
 import { trpcFastifyErrorHandler } from "./http/trpc-errors.js";
+import { createTrpcWebSocket } from "./http/trpc-websocket.js";
 import { budgetsOf } from "./limits/budgets.js";
 import { addressKey, perAddressStore } from "./limits/calls.js";
 import { trustFunction } from "./limits/trust-proxy.js";
@@ -75,8 +77,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       message: `Too many requests: at most ${context.max} a minute from this address; retry in ${Math.ceil(context.ttl / 1000)} s`,
     }),
   });
+  // /trpc upgrades are served by our own `ws` server (http/trpc-websocket.ts); `@fastify/websocket`
+  // keeps any other WebSocket route, listening on the upgrades that server passes on.
+  const trpcSocket = createTrpcWebSocket<AppRouter>({ path: TRPC_PREFIX, maxPayload: WS_MAX_PAYLOAD });
   await app.register(websocket, {
-    options: { maxPayload: WS_MAX_PAYLOAD },
+    options: { maxPayload: WS_MAX_PAYLOAD, server: trpcSocket.forwardTo },
     // `ws` has already answered a protocol error with its close code (1009 for a frame too big).
     errorHandler(error, socket, request) {
       const code = wsProtocolErrorCode(error);
@@ -97,12 +102,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       this.websocketServer.close(() => done());
     },
   });
+  trpcSocket.attach(app);
 
-  // After the websocket plugin: its own onRequest hook must mark upgrades first, so that a refused
-  // upgrade's socket is destroyed once the 403 (or 503) is written.
+  // A refused upgrade's socket is destroyed once the 403 (or 503) is written: by trpcSocket's
+  // onResponse hook for /trpc, by `@fastify/websocket`'s (whose onRequest hook runs first) for others.
   const ceiling = registerConnectionCeiling(app, config.maxConnections);
   registerRequestGuards(app, config);
-  registerMetrics(app, deps.metrics, config.metricsToken, { connections: ceiling.open });
+  registerMetrics(app, deps.metrics, config.metricsToken, {
+    connections: ceiling.open,
+    websockets: () => trpcSocket.clients() + app.websocketServer.clients.size,
+  });
   registerHealthRoutes(app, deps);
   await app.register(githubAuthRoutes, { prefix: "/auth/github", deps });
   await app.register(invitePage, { deps });
@@ -112,22 +121,23 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     scope.setErrorHandler(trpcFastifyErrorHandler);
     scope.addHook("onRequest", batchLimitHook(TRPC_PREFIX, config.maxBatchSize));
     registerShareBodyLimit(scope, config);
-    await scope.register(fastifyTRPCPlugin, {
-      prefix: TRPC_PREFIX,
-      useWSS: true,
-      trpcOptions: {
-        router: appRouter,
-        createContext: createContextFactory(deps),
-        // For WebSocket messages; HTTP batches are refused earlier with a clearer message (batchLimitHook).
-        maxBatchSize: config.maxBatchSize,
-        keepAlive: { enabled: true, pingMs: 25_000, pongWaitMs: 10_000 },
-        // JSON like the default, but an event shared by many subscribers is serialized once.
-        experimental_encoder: wsEncoder,
-        onError({ error, path, type }) {
-          reportProcedureError(deps.logger, { error, path, type });
-        },
-      } satisfies FastifyTRPCPluginOptions<AppRouter>["trpcOptions"],
-    });
+    // One set of options for HTTP and WebSocket, as the Fastify adapter's `useWSS` shared them.
+    const trpcOptions = {
+      router: appRouter,
+      createContext: createContextFactory(deps),
+      // For WebSocket messages; HTTP batches are refused earlier with a clearer message (batchLimitHook).
+      maxBatchSize: config.maxBatchSize,
+      keepAlive: { enabled: true, pingMs: 25_000, pongWaitMs: 10_000 },
+      // JSON like the default, but an event shared by many subscribers is serialized once.
+      experimental_encoder: wsEncoder,
+      // Typed for both transports (HTTP hands a Fastify request, WebSocket an IncomingMessage).
+      onError({ error, path, type }: { error: TRPCError; path: string | undefined; type: string }) {
+        reportProcedureError(deps.logger, { error, path, type });
+      },
+    } satisfies FastifyTRPCPluginOptions<AppRouter>["trpcOptions"];
+    await scope.register(fastifyTRPCPlugin, { prefix: TRPC_PREFIX, trpcOptions });
+    // The WebSocket endpoint (GET /trpc, upgrades only: http/trpc-websocket.ts).
+    trpcSocket.route(scope, { ...trpcOptions, wss: trpcSocket.wss });
   });
 
   // REST view of the same procedures, /doc and /reference: its own encapsulated plugin.

@@ -13,7 +13,12 @@ function sameSecret(a: string, b: string): boolean {
  * a scrape must send `Authorization: Bearer <token>`; without it /metrics is open (keep it off
  * the public listener then, as the deploy guide says).
  */
-export function registerMetrics(app: FastifyInstance, metrics: Metrics, token: string | undefined, gauges: { connections(): number }) {
+export function registerMetrics(
+  app: FastifyInstance,
+  metrics: Metrics,
+  token: string | undefined,
+  gauges: { connections(): number; websockets(): number },
+) {
   app.addHook("onResponse", async (req, reply) => {
     metrics.httpDuration.observe(
       { method: req.method, route: req.routeOptions.url ?? "unmatched", status: String(reply.statusCode) },
@@ -22,7 +27,7 @@ export function registerMetrics(app: FastifyInstance, metrics: Metrics, token: s
   });
   const unwatch = metrics.watchServer({
     connections: gauges.connections,
-    websockets: () => app.websocketServer?.clients.size ?? 0,
+    websockets: gauges.websockets,
   });
   app.addHook("onClose", async () => {
     unwatch();

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import type { CreateFastifyContextOptions } from "@trpc/server/adapters/fastify";
+import type { CreateWSSContextFnOptions } from "@trpc/server/adapters/ws";
 import type { WebSocket } from "ws";
 import { verifyAccessToken } from "../auth/access-token.js";
 import type { AppDeps } from "../deps.js";
@@ -96,9 +97,10 @@ function websocketOrigin(raw: IncomingMessage): string | undefined {
 
 export function createContextFactory(deps: AppDeps) {
   const trust = trustFunction(deps.config.trustProxy);
-  return async ({ req, res, info }: CreateFastifyContextOptions) => {
-    const raw: IncomingMessage = "raw" in req ? req.raw : (req as unknown as IncomingMessage);
-    const isWs = !("raw" in req);
+  return async ({ req, res, info }: CreateFastifyContextOptions | CreateWSSContextFnOptions) => {
+    const http = "raw" in req ? req : undefined;
+    const raw: IncomingMessage = http ? http.raw : (req as IncomingMessage);
+    const isWs = http === undefined;
     const paramToken = info.connectionParams?.token;
     const accessToken = isWs
       ? typeof paramToken === "string"
@@ -112,9 +114,9 @@ export function createContextFactory(deps: AppDeps) {
       meta: {
         userAgent: typeof userAgent === "string" ? userAgent : undefined,
         // Behind trusted proxies, the client they name (Fastify's request.ip for HTTP; the same rule for WS).
-        ip: isWs ? clientAddress(raw, trust) : (req as { ip: string }).ip,
+        ip: http ? http.ip : clientAddress(raw, trust),
         transport: isWs ? "ws" : "http",
-        origin: isWs ? websocketOrigin(raw) : `${req.protocol}://${req.host}`,
+        origin: http ? `${http.protocol}://${http.host}` : websocketOrigin(raw),
         forwarded: isForwarded(raw),
         socket,
       },
