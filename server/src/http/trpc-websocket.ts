@@ -22,7 +22,7 @@ function destroyOnError(this: Duplex) {
  * tRPC's WebSocket endpoint on our own `ws` server (`noServer`), instead of `@fastify/websocket`'s
  * route. Why: that route keeps the upgrade's Fastify Request and Reply (and a ServerResponse tied to
  * the socket) alive for the socket's whole life, through the error listener it puts on every
- * socket; at thousands of idle subscribers that was about half of what a connection cost.
+ * socket (about 2.3 KiB of the ~26 KiB an idle subscription cost: bench/BENCHMARKS.md).
  *
  * An upgrade to `path` is still dispatched through Fastify (`app.routing`, as `@fastify/websocket`
  * does), so every onRequest guard runs exactly as for HTTP and answers a refusal the same way
