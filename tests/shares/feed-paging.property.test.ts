@@ -76,8 +76,12 @@ interface Walk {
   done: boolean;
 }
 
-/** How far away an expiring share's expiry is: it may leave the feed in the middle of a walk. */
-const EXPIRY_MS = 1000;
+/**
+ * How far away an expiring share's expiry is: it may leave the feed in the middle of a walk. Set
+ * before sealing (the expiry is signed), so it must outlast a seal and a create on a loaded machine,
+ * where 1 s did not ("expiresAt is in the past").
+ */
+const EXPIRY_MS = 2000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function run(ops: Op[]): Promise<void> {
