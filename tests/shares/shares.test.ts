@@ -153,6 +153,36 @@ describe("backfill and devices", () => {
       .where(eq(schema.shareRecipients.shareId, id));
     expect(wraps.map((r) => r.deviceId).sort()).toEqual([w.alice.keys.deviceId, w.bob.keys.deviceId].sort());
   });
+
+  it("after a revocation, a share sealed by the revoked device or to it is refused, and nothing is stored", async () => {
+    const w = await world();
+    // Both sealed while alice2 was active (signatures good against the log of that time).
+    const sealed = await seal(server, w.alice2, { teamId: w.teamId }, payload);
+    const toRevoked = await seal(server, w.alice, { teamId: w.teamId }, payload);
+    const state = await logOf(server, w.alice.session, w.alice.userId);
+    await ok(call(server, "keys.revoke", w.alice.session, { link: await createRevokeLink(state, w.alice.keys, w.alice2.keys.deviceId) }));
+    expectError(
+      await call(server, "shares.create", w.alice.session, {
+        target: { teamId: w.teamId },
+        envelope: sealed.envelope,
+        recipients: sealed.wraps,
+      }),
+      "FORBIDDEN",
+      /not an active device of yours; it cannot share/,
+    );
+    const extra = expectError(
+      await call(server, "shares.create", w.alice.session, {
+        target: { teamId: w.teamId },
+        envelope: toRevoked.envelope,
+        recipients: toRevoked.wraps,
+      }),
+      "PRECONDITION_FAILED",
+      /recipients must be exactly/,
+    );
+    expect(extra.data.details.extra).toEqual([{ userId: w.alice.userId, deviceId: w.alice2.keys.deviceId }]);
+    for (const id of [sealed.shareId, toRevoked.shareId])
+      expectError(await call(server, "shares.get", w.alice.session, { id, deviceId: w.alice.keys.deviceId }), "NOT_FOUND");
+  });
 });
 
 describe("direct shares", () => {

@@ -39,15 +39,23 @@ const isActiveDevice = and(eq(devices.status, "active"), eq(devices.kind, "devic
  * appends take `lockDeviceLog`), users in id order. Without it a device or member committed while
  * the share is being stored could be missed by `expectedRecipientDevices`, leaving that device
  * without a key although its add came first. Plain row locks, so PGlite and PostgreSQL agree.
+ *
+ * Both statements are sent at once (a transaction runs them one after the other, in this order):
+ * the members are read by the second statement, whose snapshot is taken once the team's lock is
+ * held, so no membership change can slip in between. Statements the caller sends right after
+ * (the expected devices, the sender's log) run under both locks.
  */
 export async function lockRecipientSet(tx: Transaction, params: { target: ShareTarget; authorId: string }): Promise<void> {
-  let userIds: string[];
   if ("teamId" in params.target) {
-    await tx.select({ id: teams.id }).from(teams).where(eq(teams.id, params.target.teamId)).for("share");
-    const members = await tx.select({ userId: teamMembers.userId }).from(teamMembers).where(eq(teamMembers.teamId, params.target.teamId));
-    userIds = members.map((m) => m.userId);
-  } else userIds = [params.authorId, params.target.userId];
-  if (userIds.length === 0) return;
+    const { teamId } = params.target;
+    const members = tx.select({ userId: teamMembers.userId }).from(teamMembers).where(eq(teamMembers.teamId, teamId));
+    await Promise.all([
+      tx.select({ id: teams.id }).from(teams).where(eq(teams.id, teamId)).for("share"),
+      tx.select({ id: users.id }).from(users).where(inArray(users.id, members)).orderBy(users.id).for("share"),
+    ]);
+    return;
+  }
+  const userIds = [params.authorId, params.target.userId];
   await tx.select({ id: users.id }).from(users).where(inArray(users.id, userIds)).orderBy(users.id).for("share");
 }
 
@@ -90,10 +98,9 @@ export interface NewShare {
   manifest: StoredManifest;
   signature: string;
   expiresAt: Date | null;
-  wraps: NewWrap[];
 }
 
-/** Stores a share and its wrapped keys; an id already taken is a CONFLICT (ids are chosen and signed by the author). */
+/** Stores a share's row (its wrapped keys go with `insertShareWraps`); an id already taken is a CONFLICT (ids are chosen and signed by the author). */
 export async function insertShare(tx: Transaction, params: NewShare): Promise<{ id: string; seq: number; createdAt: Date }> {
   const [row] = await tx
     .insert(shares)
@@ -115,8 +122,13 @@ export async function insertShare(tx: Transaction, params: NewShare): Promise<{ 
     .returning({ id: shares.id, seq: shares.seq, createdAt: shares.createdAt });
   if (!row)
     throw new AppError("CONFLICT", `Share id ${params.id} is already taken; seal the share again under a new id`, { id: params.id });
-  await tx.insert(shareRecipients).values(params.wraps.map((w) => ({ shareId: row.id, ...w })));
   return row;
+}
+
+/** Stores the wrapped keys of a share just inserted by `insertShare` in the same transaction. */
+export async function insertShareWraps(tx: Transaction, params: { shareId: string; wraps: NewWrap[] }): Promise<void> {
+  if (params.wraps.length === 0) return;
+  await tx.insert(shareRecipients).values(params.wraps.map((w) => ({ shareId: params.shareId, ...w })));
 }
 
 export interface ShareRouting {
