@@ -35,11 +35,13 @@ export const original: Measure = {
       const author = { authorization: `Bearer ${team.author.user.token}`, "content-type": "application/json" };
       const reader = { authorization: `Bearer ${team.members[1]?.user.token}` };
       const feedUrl = `${engine.url}/trpc/shares.listTeam?input=${encodeURIComponent(JSON.stringify({ teamId: team.teamId, limit: 50 }))}`;
-      const s = { create: [] as number[], feed: [] as number[], mine: [] as number[] };
+      const s = { create: [] as number[], feed: [] as number[], mine: [] as number[], createCpu: [] as number[] };
       let next = 0;
       await engine.usage(); // the measured window starts here (--profile)
       for (let r = 0; r < options.runs; r++) {
         options.log(`original: run ${r + 1}/${options.runs}, shares.create`);
+        // Engine CPU per create: the figure that load on a shared machine moves least (req/s moves a lot).
+        const cpuBefore = await engine.usage();
         const create = await httpLoad({
           url: `${engine.url}/trpc/shares.create`,
           method: "POST",
@@ -50,6 +52,7 @@ export const original: Measure = {
         });
         if (create.errors > 0) throw new Error(`original: shares.create answered ${create.errors} errors`);
         s.create.push(create.requestsPerSecond);
+        s.createCpu.push(((await engine.usage()).cpuMicros - cpuBefore.cpuMicros) / 1000 / creates);
         options.log(`original: run ${r + 1}/${options.runs}, team feed and list my teams`);
         const feed = await httpLoad({ url: feedUrl, connections: CONNECTIONS, seconds, perConnection: () => ({ headers: reader }) });
         const teams = await httpLoad({
@@ -72,7 +75,7 @@ export const original: Measure = {
           baselineName: base,
           unit: "req/s",
           better: "higher",
-          note,
+          note: `${note}; engine CPU ${median(s.createCpu).toFixed(2)} ms per create`,
         },
         {
           measure: `team feed req/s (shares.listTeam, page of ${check.items.length}, ${CONNECTIONS} connections, ${seconds} s, PostgreSQL)`,
