@@ -60,7 +60,7 @@ function outcomeOf(status: number, text: string): string {
   }
 }
 
-async function subscribeOnce(url: string, headers: Record<string, string>, quietMs: number): Promise<Answer> {
+async function subscribeOnce(url: string, headers: Record<string, string>, quietMs: number, retry = true): Promise<Answer> {
   const controller = new AbortController();
   // A loaded machine may take a while to answer at all: the quiet window starts once it has.
   let timer = setTimeout(() => controller.abort(), 30_000);
@@ -97,8 +97,15 @@ async function subscribeOnce(url: string, headers: Record<string, string>, quiet
     }
     return { status: 200, outcome: "ok", text };
   } catch (error) {
-    return { status: 0, outcome: `fetch failed: ${String(error)}`, text: "" };
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    // A kept-alive socket the server closed as the request went out (undici "other side closed",
+    // ECONNRESET) fails before any byte of an answer: the transport's, not the procedure's, so once
+    // more on a fresh connection. The same failure twice is reported, with its cause.
+    if (retry && cause?.code && SOCKET_RESET.has(cause.code)) return subscribeOnce(url, headers, quietMs, false);
+    return { status: 0, outcome: `fetch failed: ${String(error)} (${cause?.code ?? "no code"}: ${cause?.message ?? ""})`, text: "" };
   } finally {
     clearTimeout(timer);
   }
 }
+
+const SOCKET_RESET = new Set(["UND_ERR_SOCKET", "ECONNRESET", "EPIPE", "UND_ERR_CLOSED"]);
