@@ -5,6 +5,7 @@ import { getWSConnectionHandler } from "@trpc/server/adapters/ws";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import WebSocket, { WebSocketServer } from "ws";
 import { randomLogin, signUp } from "../helpers/factories.js";
+import { isolatedDatabase } from "../helpers/isolated-db.js";
 import { emitUserEvents } from "../helpers/load.js";
 import { startServer, type TestServer } from "../helpers/server.js";
 import { waitFor } from "../helpers/wait.js";
@@ -17,9 +18,15 @@ import { waitFor } from "../helpers/wait.js";
  */
 let server: TestServer;
 let stock: { url: string; close(): Promise<void> };
+/**
+ * A log of its own: other files' events would move the hub's cursor while a stream opens, and the
+ * stream then reads a page again (routers/events/stream.ts), serializing those events itself.
+ */
+let iso: Awaited<ReturnType<typeof isolatedDatabase>>;
 
 beforeAll(async () => {
-  server = await startServer({ env: { EVENT_CHECKPOINT_MS: "200" } });
+  iso = await isolatedDatabase();
+  server = await startServer({ env: { ...iso.env, EVENT_CHECKPOINT_MS: "200" } });
   const wss = new WebSocketServer({ host: "127.0.0.1", port: 0 });
   await once(wss, "listening");
   const onConnection = getWSConnectionHandler({
@@ -40,6 +47,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await stock?.close();
   await server?.close();
+  await iso?.drop();
 });
 
 /** A subscriber speaking tRPC's protocol by hand, keeping every frame as the text it arrived as. */
